@@ -1,0 +1,2 @@
+//! `proofline`: the admin and headless-device command line.
+fn main() {}

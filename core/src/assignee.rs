@@ -1,0 +1,1 @@
+//! Assignee: exactly one named person per occurrence.

@@ -1,0 +1,1 @@
+//! Attention feed: what needs a person now, most urgent first.

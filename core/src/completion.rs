@@ -1,0 +1,1 @@
+//! Completion validation: proof requirements of a routine's steps.

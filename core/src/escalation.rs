@@ -1,0 +1,1 @@
+//! Escalation timeline: which levels fired, whom they notify, what ends the chain.

@@ -1,0 +1,1 @@
+//! Occurrences: deterministic ids, windows and status.

@@ -1,0 +1,1 @@
+//! Site plans: occurrences of a period with assignee, window, escalation and status.
