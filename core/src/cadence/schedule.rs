@@ -33,6 +33,10 @@ pub struct Schedule {
     times: Vec<i64>,
     /// For HOURLY/MINUTELY: offsets within the period (minute × second, or second).
     sub_period: Vec<i64>,
+    /// HOURLY/MINUTELY rules whose step divides a day (and without BYSETPOS) put the same
+    /// times on every day: they are expanded day by day over this precomputed grid (held in
+    /// `times`) instead of walking hundreds of mostly empty periods.
+    day_grid: bool,
     closed: ClosedDays,
     policy: ClosedDayPolicy,
 }
@@ -145,7 +149,7 @@ impl Schedule {
             }
         }
 
-        let mut times = Vec::new();
+        let mut times: Vec<i64> = Vec::new();
         for h in &rule.by_hour {
             for m in &rule.by_minute {
                 for s in &rule.by_second {
@@ -153,7 +157,7 @@ impl Schedule {
                 }
             }
         }
-        let sub_period = match rule.freq {
+        let sub_period: Vec<i64> = match rule.freq {
             Frequency::Hourly => rule
                 .by_minute
                 .iter()
@@ -165,6 +169,37 @@ impl Schedule {
                 .collect(),
             _ => rule.by_second.iter().map(|s| i64::from(*s)).collect(),
         };
+
+        let step = match rule.freq {
+            Frequency::Hourly => 3600 * i64::from(rule.interval),
+            Frequency::Minutely => 60 * i64::from(rule.interval),
+            _ => 0,
+        };
+        let day_grid = step > 0 && DAY % step == 0 && rule.by_set_pos.is_empty();
+        if day_grid {
+            // Period starts are the anchor floored to its hour (or minute) plus k steps; as the
+            // step divides a day, their times of day are the same every day.
+            let unit = if rule.freq == Frequency::Hourly {
+                3600
+            } else {
+                60
+            };
+            let anchor = start.and_utc().timestamp().div_euclid(unit) * unit;
+            let phase = anchor.rem_euclid(step);
+            let hour_mask = mask(&rule.by_hour);
+            let minute_mask = mask(&rule.by_minute);
+            times = (0..DAY / step)
+                .map(|j| phase + j * step)
+                .filter(|t| {
+                    let (h, m) = (t / 3600, (t / 60) % 60);
+                    (rule.by_hour.is_empty() || hour_mask & (1 << h) != 0)
+                        && (rule.freq == Frequency::Hourly
+                            || rule.by_minute.is_empty()
+                            || minute_mask & (1 << m) != 0)
+                })
+                .flat_map(|t| sub_period.iter().map(move |s| t + s))
+                .collect();
+        }
 
         let mut exdates: Vec<LocalSeconds> =
             exdates.iter().map(|d| d.and_utc().timestamp()).collect();
@@ -192,6 +227,7 @@ impl Schedule {
             filters,
             times,
             sub_period,
+            day_grid,
             closed: ClosedDays::default(),
             policy: ClosedDayPolicy::RunAnyway,
         }
@@ -224,6 +260,9 @@ impl Schedule {
 
     /// Index of the first period that can hold local time `lo` (never before the anchor's).
     fn first_period(&self, lo: LocalSeconds) -> i64 {
+        if self.day_grid {
+            return (lo.div_euclid(DAY) - self.start_day()).max(0);
+        }
         let k = match self.rule.freq {
             Frequency::Yearly => {
                 let (y0, _, _) = civil_from_days(self.start_day());
@@ -259,6 +298,9 @@ impl Schedule {
 
     /// First local second of period `k`.
     fn period_start(&self, k: i64) -> LocalSeconds {
+        if self.day_grid {
+            return (self.start_day() + k) * DAY;
+        }
         let n = k * self.interval();
         match self.rule.freq {
             Frequency::Yearly => {
@@ -292,6 +334,10 @@ impl Schedule {
         out.clear();
         let ps = self.period_start(k);
         let day = ps.div_euclid(DAY);
+        if self.day_grid {
+            self.push_days(day, day, out);
+            return;
+        }
         match self.rule.freq {
             Frequency::Yearly => {
                 let (y, _, _) = civil_from_days(day);
@@ -353,14 +399,19 @@ impl Schedule {
         }
         // A local time is within a day of its instant (|offset| < 24 h); closed-day moves can
         // carry an occurrence across several closed days, so widen the scan by those runs.
+        // A move lands on an open day next to the run it leaves, so the run to cover is the
+        // one just before the first scanned day (moving later) or just after the last one
+        // (moving earlier) — even when that day itself is open.
         let mut scan_lo = from - DAY;
         let mut scan_hi = until + DAY;
         match self.policy {
             ClosedDayPolicy::MoveLater => {
-                scan_lo -= self.closed.run_ending_at(scan_lo.div_euclid(DAY)) * DAY;
+                let first = scan_lo.div_euclid(DAY);
+                scan_lo = (first - self.closed.run_ending_at(first - 1)) * DAY;
             }
             ClosedDayPolicy::MoveEarlier => {
-                scan_hi += self.closed.run_starting_at(scan_hi.div_euclid(DAY)) * DAY;
+                let after_last = scan_hi.div_euclid(DAY) + 1;
+                scan_hi = (after_last + self.closed.run_starting_at(after_last)) * DAY - 1;
             }
             ClosedDayPolicy::Skip | ClosedDayPolicy::RunAnyway => {}
         }
