@@ -60,7 +60,7 @@ fn routine(i: usize, rrule: &str, start: NaiveDateTime) -> Routine {
             start,
             exdates: Vec::new(),
         },
-        closed_days: if i % 3 == 0 {
+        closed_days: if i.is_multiple_of(3) {
             ClosedDayPolicy::MoveLater
         } else {
             ClosedDayPolicy::Skip

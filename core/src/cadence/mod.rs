@@ -17,7 +17,7 @@ pub use rrule::{Frequency, RRule, RuleError, Until, WeekdayNum};
 pub use schedule::Schedule;
 
 use crate::model::{Cadence, ClosedDayPolicy, Routine, Site};
-use crate::zone::{LocalMapper, UnixSeconds};
+use crate::zone::{LocalMapper, LocalSeconds, UnixSeconds};
 
 /// Why a cadence cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -37,7 +37,7 @@ const MAX_CHAIN: usize = 100_000;
 #[derive(Debug, Clone)]
 pub enum CompiledCadence {
     /// A recurrence rule.
-    Rule(Schedule),
+    Rule(Box<Schedule>),
     /// Next due a number of days after the last completion.
     AfterCompletion(AfterCompletion),
 }
@@ -65,10 +65,10 @@ impl CompiledCadence {
                 exdates,
             } => {
                 let rule: RRule = rrule.parse()?;
-                Ok(CompiledCadence::Rule(
+                Ok(CompiledCadence::Rule(Box::new(
                     Schedule::new(rule, *start, site.time_zone, exdates)
                         .with_closed_days(closed, routine.closed_days),
-                ))
+                )))
             }
             Cadence::AfterCompletion { days, at, start } => {
                 if *days == 0 {
@@ -131,10 +131,17 @@ impl AfterCompletion {
         let mut mapper = LocalMapper::new(self.tz, start.min(from), until.max(now));
         let mut out = Vec::new();
         let mut local = start;
+        let mut previous: Option<LocalSeconds> = None;
         for _ in 0..MAX_CHAIN {
-            let Some(moved) = self.closed.apply(self.policy, local) else {
+            let Some(mut moved) = self.closed.apply(self.policy, local) else {
                 break;
             };
+            // Moving earlier must not land on or before the previous occurrence (that would
+            // repeat it or run the chain backwards); like an impossible move, it stays.
+            if previous.is_some_and(|p| moved <= p) {
+                moved = local;
+            }
+            previous = Some(moved);
             let due = mapper.instant(moved);
             if due >= until {
                 break;
@@ -147,9 +154,13 @@ impl AfterCompletion {
                 None if now >= due + self.closes_after => moved,
                 None => break,
             };
-            let next = (base.div_euclid(86_400) + self.days) * 86_400 + at_secs;
-            // A completion before the due date could point back in time; never go backwards.
-            local = next.max(moved + 86_400);
+            let mut next = (base.div_euclid(86_400) + self.days) * 86_400 + at_secs;
+            // An early completion on the local day before could point at (or before) this
+            // occurrence: never repeat or go backwards, but keep the time of day `at`.
+            while next <= moved {
+                next += 86_400;
+            }
+            local = next;
         }
         out
     }
