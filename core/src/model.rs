@@ -46,7 +46,7 @@ id_type!(
     EscalationId
 );
 id_type!(
-    /// Identifies a repeat-failure alert: UUIDv5 of (routine id, first missed occurrence of the streak).
+    /// Identifies a repeat-failure alert: UUIDv5 of (routine id, occurrence that started the streak).
     AlertId
 );
 id_type!(

@@ -483,7 +483,7 @@ mod tests {
             ),
             (
                 "FREQ=DAILY;BYDAY=é",
-                "BYDAY: 'é' is not a weekday such as MO, 2MO or -1FR",
+                "BYDAY: 'é' is not a weekday (MO, TU, WE, TH, FR, SA, SU)",
             ),
         ];
         for (rule, message) in cases {
