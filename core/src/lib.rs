@@ -14,19 +14,31 @@
 //! - [`repeat_failure`]: missed K of the last N → one alert per streak;
 //! - [`attention`]: a person's attention feed;
 //! - [`plan`]: a site's occurrences over a period, with everything above;
+//! - [`agenda`]: my checks today and one occurrence in full;
+//! - [`review`]: missed checks and compliance for site leads;
+//! - [`reminders`]: local notifications to schedule while offline;
+//! - [`proof`]: photo proof capture and the content-addressed blob store;
+//! - [`store`]: the local SQLite store (event log, outbox, blob index, cursors);
+//! - [`device`]: the facade the apps and the CLI call;
 //! - [`routines_file`]: the TOML routines file;
 //! - [`zone`]: local time → instant under the DST policy;
 //! - [`civil`]: calendar arithmetic for the engine's inner loop.
 
+pub mod agenda;
 pub mod assignee;
 pub mod attention;
 pub mod cadence;
 pub mod civil;
 pub mod completion;
+pub mod device;
 pub mod escalation;
 pub mod model;
 pub mod occurrence;
 pub mod plan;
+pub mod proof;
+pub mod reminders;
 pub mod repeat_failure;
+pub mod review;
 pub mod routines_file;
+pub mod store;
 pub mod zone;

@@ -1,0 +1,1 @@
+//! Reminders: what the shell should schedule as local notifications while offline.
