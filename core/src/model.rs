@@ -482,6 +482,9 @@ pub struct Completion {
     pub id: EventId,
     /// The occurrence completed.
     pub occurrence: OccurrenceId,
+    /// Its due instant: with `routine` it re-derives `occurrence` (a check on the id) and lets
+    /// stores index completions by due time.
+    pub due: DateTime<Utc>,
     /// The routine (and its version) it was completed against.
     pub routine: RoutineId,
     /// Routine version shown when completing.
@@ -504,6 +507,10 @@ pub struct Excuse {
     pub id: EventId,
     /// The occurrence excused.
     pub occurrence: OccurrenceId,
+    /// The routine of the occurrence.
+    pub routine: RoutineId,
+    /// Its due instant (see [`Completion::due`]).
+    pub due: DateTime<Utc>,
     /// Who excused it.
     pub by: PersonId,
     /// When.

@@ -289,6 +289,7 @@ pub fn completion_at(
     Completion {
         id: event_id("completion", occurrence, at, by),
         occurrence,
+        due,
         routine: routine.id,
         routine_version: routine.version,
         by,
@@ -300,11 +301,14 @@ pub fn completion_at(
 
 /// An excuse of `routine`'s occurrence due at `due`, made at `at` (New York local).
 pub fn excuse(routine: &Routine, due: &str, at: &str, by: PersonId, reason: &str) -> Excuse {
-    let occurrence = occurrence_id(routine.id, ny(due));
+    let due = ny(due);
+    let occurrence = occurrence_id(routine.id, due);
     let at = ny(at);
     Excuse {
         id: event_id("excuse", occurrence, at, by),
         occurrence,
+        routine: routine.id,
+        due,
         by,
         at,
         reason: reason.into(),
