@@ -341,3 +341,179 @@ pub fn completions(completions: Vec<Completion>) -> History {
 pub fn hm(h: u32, m: u32) -> NaiveTime {
     NaiveTime::from_hms_opt(h, m, 0).expect("time of day")
 }
+
+/// Harbor Kitchen on a scripted shift: the fridge check of [`harbor`] plus five more daily
+/// checks from Mon 9 Mar 2026. Maria is away Mon 9 Mar 12:00–15:00 (dentist), so Sam
+/// covers her hot-holding check that day.
+pub struct Shift {
+    pub h: Harbor,
+    /// Opening checklist, daily 06:30, owner Maria, backup Sam.
+    pub opening: RoutineId,
+    /// Handwash stations, daily 11:00, owner Sam, backup Maria.
+    pub handwash: RoutineId,
+    /// Hot holding, daily 14:00, owner Maria, backup Sam; level 1 after 30 min to the
+    /// supervisors.
+    pub hot: RoutineId,
+    /// Delivery log, daily 16:00, owner Maria, backup Sam.
+    pub delivery: RoutineId,
+    /// Closing checklist, daily 23:00, owner Sam, backup Maria.
+    pub closing: RoutineId,
+}
+
+/// See [`Shift`].
+pub fn harbor_shift() -> Shift {
+    let mut h = harbor();
+    let (site, maria, sam) = (h.site, h.maria, h.sam);
+    let with_backup = |mut r: Routine, backup: PersonId| {
+        r.backup = Some(backup);
+        r
+    };
+    let opening = with_backup(
+        daily(
+            0xC1,
+            site,
+            "opening",
+            "Opening checklist",
+            maria,
+            "2026-03-09 06:30",
+        ),
+        sam,
+    );
+    let handwash = with_backup(
+        daily(
+            0xC2,
+            site,
+            "handwash",
+            "Handwash stations",
+            sam,
+            "2026-03-09 11:00",
+        ),
+        maria,
+    );
+    let mut hot = with_backup(
+        daily(
+            0xC3,
+            site,
+            "hot-holding",
+            "Hot holding",
+            maria,
+            "2026-03-09 14:00",
+        ),
+        sam,
+    );
+    hot.escalation = vec![EscalationLevel {
+        after_min: 30,
+        notify: vec![Recipient::Role(Role::Supervisor)],
+        renotify_every_min: None,
+    }];
+    let delivery = with_backup(
+        daily(
+            0xC4,
+            site,
+            "delivery",
+            "Delivery log",
+            maria,
+            "2026-03-09 16:00",
+        ),
+        sam,
+    );
+    let closing = with_backup(
+        daily(
+            0xC5,
+            site,
+            "closing",
+            "Closing checklist",
+            sam,
+            "2026-03-09 23:00",
+        ),
+        maria,
+    );
+    let ids = (opening.id, handwash.id, hot.id, delivery.id, closing.id);
+    h.org
+        .routines
+        .extend([opening, handwash, hot, delivery, closing]);
+    h.away(
+        maria,
+        "2026-03-09 12:00",
+        "2026-03-09 15:00",
+        Some("dentist"),
+    );
+    Shift {
+        h,
+        opening: ids.0,
+        handwash: ids.1,
+        hot: ids.2,
+        delivery: ids.3,
+        closing: ids.4,
+    }
+}
+
+impl Shift {
+    /// The routine with this id.
+    pub fn routine(&self, id: RoutineId) -> &Routine {
+        self.h.routine(id)
+    }
+
+    /// What happened on Mon 9 Mar (New York):
+    /// - 06:40 Maria completes the opening checklist (on time);
+    /// - 07:40 Maria completes the fridge check (late: 40 min after due);
+    /// - 11:05 Sam completes the handwash stations (on time);
+    /// - 14:30 Ana excuses hot holding (Sam covering for Maria): "Hot line down for repair";
+    /// - nobody does the delivery log due 16:00 (missed at 18:00);
+    /// - 23:50 Sam completes the closing checklist (late: 50 min after due).
+    pub fn monday(&self) -> History {
+        let h = &self.h;
+        let done = |r: RoutineId, due: &str, at: &str, by: PersonId| {
+            let routine = self.routine(r);
+            let results = if r == h.fridge { fridge_ok() } else { ticked() };
+            completion(routine, due, at, by, results)
+        };
+        History {
+            completions: vec![
+                done(
+                    self.opening,
+                    "2026-03-09 06:30",
+                    "2026-03-09 06:40",
+                    h.maria,
+                ),
+                done(h.fridge, "2026-03-09 07:00", "2026-03-09 07:40", h.maria),
+                done(self.handwash, "2026-03-09 11:00", "2026-03-09 11:05", h.sam),
+                done(self.closing, "2026-03-09 23:00", "2026-03-09 23:50", h.sam),
+            ],
+            excuses: vec![excuse(
+                self.routine(self.hot),
+                "2026-03-09 14:00",
+                "2026-03-09 14:30",
+                h.ana,
+                "Hot line down for repair",
+            )],
+            acknowledgements: vec![],
+        }
+    }
+
+    /// Adds Shibuya Store (Asia/Tokyo), where Sam is also staff, with its register count
+    /// daily 09:00 Tokyo time from Mon 9 Mar 2026 owned by Sam. Returns its routine id.
+    pub fn add_tokyo_store(&mut self) -> RoutineId {
+        let store = site(0x52, "shibuya", "Shibuya Store", chrono_tz::Asia::Tokyo);
+        let store_id = store.id;
+        self.h.org.sites.push(store);
+        let sam = self.h.sam;
+        if let Some(p) = self.h.org.people.iter_mut().find(|p| p.id == sam) {
+            p.roles.push(SiteRole {
+                site: store_id,
+                role: Role::Staff,
+            });
+        }
+        let register = daily(
+            0xD1,
+            store_id,
+            "register",
+            "Register count",
+            sam,
+            "2026-03-09 09:00",
+        );
+        let id = register.id;
+        self.h.org.routines.push(register);
+        id
+    }
+}
