@@ -25,6 +25,10 @@ const SECONDS_PER_DAY: i64 = 86_400;
 /// Probe step when searching a year for transitions. No zone has had two transitions within
 /// six hours of each other, so a change between two probes is exactly one transition.
 const PROBE_STEP: i64 = 6 * 3600;
+/// How far past a local time a re-centred [`LocalMapper`] covers; engines build mappers over
+/// at most this much ahead and let them move along, so a window of centuries costs no
+/// up-front probing of zone years it never reaches.
+pub const SPAN_AHEAD: LocalSeconds = 400 * SECONDS_PER_DAY;
 
 /// One change of a zone's UTC offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +122,11 @@ pub fn transitions_in_year(tz: Tz, year: i32) -> Arc<[Transition]> {
 /// when the local times come (mostly) in order.
 #[derive(Debug, Clone)]
 pub struct LocalMapper {
+    tz: Tz,
+    /// Local times in `[covered_lo, covered_hi]` are mapped from `transitions`; any other
+    /// takes the slow path (their year's transitions may be missing from the table).
+    covered_lo: LocalSeconds,
+    covered_hi: LocalSeconds,
     transitions: Vec<Transition>,
     /// Offset before the first transition in `transitions` (or throughout, if none).
     initial: i32,
@@ -125,11 +134,11 @@ pub struct LocalMapper {
 }
 
 impl LocalMapper {
-    /// A mapper valid for local times in `[from, until]` (with a margin of two days either
-    /// side; outside that it stays correct but may fall back to a chrono-tz lookup).
+    /// A mapper for local times in `[from, until]` (with a margin of two days either side).
+    /// Outside that it stays correct: the first such call re-centres it (a rebuild).
     pub fn new(tz: Tz, from: LocalSeconds, until: LocalSeconds) -> Self {
         let lo = from - 2 * SECONDS_PER_DAY;
-        let hi = until + 2 * SECONDS_PER_DAY;
+        let hi = until.max(from) + 2 * SECONDS_PER_DAY;
         let first_year = crate::civil::year_of(lo.div_euclid(SECONDS_PER_DAY));
         let last_year = crate::civil::year_of(hi.div_euclid(SECONDS_PER_DAY));
         let mut transitions = Vec::new();
@@ -138,6 +147,11 @@ impl LocalMapper {
         }
         let initial = offset_at(tz, year_start(first_year));
         LocalMapper {
+            tz,
+            // The table holds every transition of these UTC years; a local time is less than
+            // a day from its instant, so a day's margin keeps its transitions in the table.
+            covered_lo: year_start(first_year) + SECONDS_PER_DAY,
+            covered_hi: year_start(last_year + 1) - SECONDS_PER_DAY,
             transitions,
             initial,
             cursor: 0,
@@ -147,6 +161,9 @@ impl LocalMapper {
     /// The instant of local time `local` under the DST policy.
     #[inline]
     pub fn instant(&mut self, local: LocalSeconds) -> UnixSeconds {
+        if local < self.covered_lo || local > self.covered_hi {
+            return self.instant_outside(local);
+        }
         let ts = &self.transitions;
         // Move the cursor to the first transition whose threshold lies after `local`.
         while self.cursor < ts.len() && local >= ts[self.cursor].local_threshold() {
@@ -163,6 +180,14 @@ impl LocalMapper {
             self.initial
         };
         local - i64::from(offset)
+    }
+
+    /// A local time outside the span the table covers: re-centre the table on it and the
+    /// [`SPAN_AHEAD`] after it (callers mostly walk forward), then map it.
+    #[cold]
+    fn instant_outside(&mut self, local: LocalSeconds) -> UnixSeconds {
+        *self = LocalMapper::new(self.tz, local, local + SPAN_AHEAD);
+        self.instant(local)
     }
 }
 
@@ -213,6 +238,27 @@ mod tests {
             DateTime::from_timestamp(ts[0].at, 0).map(|d| d.to_rfc3339()),
             Some("2026-03-08T07:00:00+00:00".to_string())
         );
+    }
+
+    #[test]
+    fn mapper_stays_correct_outside_its_span() {
+        let tz = chrono_tz::America::New_York;
+        let secs = |l: NaiveDateTime| l.and_utc().timestamp();
+        // Built for January 2026 only: July 2025 and July 2027 are EDT, not the EST of the
+        // nearest transitions' far sides.
+        let mut mapper = LocalMapper::new(
+            tz,
+            secs(local(2026, 1, 10, 0, 0)),
+            secs(local(2026, 1, 20, 0, 0)),
+        );
+        for (l, utc) in [
+            (local(2025, 7, 1, 12, 0), local(2025, 7, 1, 16, 0)),
+            (local(2026, 1, 15, 12, 0), local(2026, 1, 15, 17, 0)),
+            (local(2027, 7, 1, 12, 0), local(2027, 7, 1, 16, 0)),
+            (local(2027, 3, 14, 2, 30), local(2027, 3, 14, 7, 30)),
+        ] {
+            assert_eq!(mapper.instant(secs(l)), secs(utc), "{l}");
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub use rrule::{Frequency, RRule, RuleError, Until, WeekdayNum};
 pub use schedule::Schedule;
 
 use crate::model::{Cadence, ClosedDayPolicy, Routine, Site};
-use crate::zone::{LocalMapper, LocalSeconds, UnixSeconds};
+use crate::zone::{LocalMapper, LocalSeconds, SPAN_AHEAD, UnixSeconds};
 
 /// Why a cadence cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -128,7 +128,10 @@ impl AfterCompletion {
     ) -> Vec<UnixSeconds> {
         let start = self.start.and_utc().timestamp();
         let at_secs = i64::from(self.at.num_seconds_from_midnight());
-        let mut mapper = LocalMapper::new(self.tz, start.min(from), until.max(now));
+        // The chain walks forward from `start` (a move may first step back a few days); the
+        // mapper re-centres itself if the chain runs past the span it covers.
+        let span_lo = start - (closed_days::MAX_MOVE_DAYS + 1) * 86_400;
+        let mut mapper = LocalMapper::new(self.tz, span_lo, span_lo + SPAN_AHEAD);
         let mut out = Vec::new();
         let mut local = start;
         let mut previous: Option<LocalSeconds> = None;

@@ -9,11 +9,11 @@
 use chrono::{Datelike, NaiveDateTime, Timelike};
 use chrono_tz::Tz;
 
-use super::closed_days::ClosedDays;
+use super::closed_days::{ClosedDays, MAX_MOVE_DAYS};
 use super::rrule::{Frequency, RRule, Until, WeekdayNum};
 use crate::civil::{civil_from_days, days_from_civil, days_in_month, weekday};
 use crate::model::ClosedDayPolicy;
-use crate::zone::{LocalMapper, LocalSeconds, UnixSeconds};
+use crate::zone::{LocalMapper, LocalSeconds, SPAN_AHEAD, UnixSeconds};
 
 const DAY: i64 = 86_400;
 
@@ -415,11 +415,20 @@ impl Schedule {
             }
             ClosedDayPolicy::Skip | ClosedDayPolicy::RunAnyway => {}
         }
+        // Nothing occurs before the anchor or after UNTIL, and a move carries an occurrence
+        // at most MAX_MOVE_DAYS: a window reaching far beyond either costs nothing extra.
+        scan_lo = scan_lo.max(self.start - (MAX_MOVE_DAYS + 1) * DAY);
+        if let Some(u) = self.until {
+            scan_hi = scan_hi.min(u + (MAX_MOVE_DAYS + 2) * DAY);
+        }
+        if scan_lo > scan_hi {
+            return;
+        }
         let stop = match self.until {
             Some(u) => scan_hi.min(u + DAY),
             None => scan_hi,
         };
-        let mut mapper = LocalMapper::new(self.tz, scan_lo, scan_hi);
+        let mut mapper = LocalMapper::new(self.tz, scan_lo, scan_hi.min(scan_lo + SPAN_AHEAD));
         let mut k = if self.rule.count.is_some() {
             0
         } else {
