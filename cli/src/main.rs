@@ -4,9 +4,11 @@
 //! (a flag or a file the user gave; one line `error: …` on stderr).
 
 mod cadence_cmd;
+mod device_cmd;
 mod error;
 mod input;
 mod output;
+mod photo_cmd;
 mod plan_cmd;
 
 use std::io::Write;
@@ -60,6 +62,11 @@ enum Command {
     },
     /// Validate a routines file and show each site's occurrences in a period.
     Plan(plan_cmd::PlanArgs),
+    /// Act as a headless device: today's checks, attention, complete, excuse, review.
+    Device(device_cmd::DeviceArgs),
+    /// Capture photo proof: upright, scaled, metadata stripped, stored by SHA-256.
+    #[command(after_help = photo_cmd::CAPTURE_EXAMPLES)]
+    Photo(photo_cmd::PhotoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,6 +89,8 @@ fn main() -> ExitCode {
             command: CadenceCommand::Expand(args),
         } => cadence_cmd::run(args, cli.json),
         Command::Plan(args) => plan_cmd::run(args, cli.json),
+        Command::Device(args) => device_cmd::run(args, cli.json),
+        Command::Photo(args) => photo_cmd::run(args, cli.json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -53,6 +53,11 @@ id_type!(
     /// Identifies a recorded event (completion, excuse, acknowledgement).
     EventId
 );
+id_type!(
+    /// Identifies a device (a phone, or a headless CLI device): the author of a hash chain
+    /// of events.
+    DeviceId
+);
 
 /// Namespace for every derived Proofline id (UUIDv5).
 pub const PROOFLINE_NAMESPACE: Uuid = Uuid::from_u128(0x6f1e_4c1a_9d7b_4e0a_8f3c_2b5d_7a91_c0de);

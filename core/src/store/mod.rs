@@ -1,1 +1,493 @@
-//! The local SQLite store: migrations, the append-only event log with per-device hash chain, outbox, blob index and sync cursors.
+//! The local SQLite store: numbered migrations, the append-only event log with its
+//! per-device hash chain, the outbox (sync state of each local event), the blob index of
+//! photo proof, sync cursors and the device's identity.
+//!
+//! Every write is one immediate transaction, committed in WAL mode with
+//! `synchronous = FULL`: when a call returns, the event survives a killed process and a
+//! power cut. Reads that feed the engines ask for a window (by due time, by routine) so
+//! the cost of a call does not grow with years of history; only definitions are read in
+//! full (they are few).
+//!
+//! This module owns the database and nothing else: it never reads a clock (instants are
+//! parameters), never decides whether a person may act (the device facade does), and never
+//! touches blob bytes (the proof module's blob store does).
+//!
+//! - [`events`]: [`Event`], [`EventPayload`], the hash formula, [`Origin`];
+//! - [`migrations`]: the schema, version by version;
+//! - `outbox`, `blobs`, `cursors`: sync state, the blob index, pull positions;
+//! - `history`: windowed reads of completions, excuses and acknowledgements;
+//! - `chain`: [`Store::verify_chain`].
+
+mod blobs;
+mod chain;
+mod cursors;
+mod error;
+pub mod events;
+mod history;
+pub mod migrations;
+mod outbox;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use blobs::{BlobKind, BlobRecord, UploadState};
+pub use chain::{BrokenEvent, ChainProblem, ChainReport};
+pub use error::StoreError;
+pub use events::{
+    Event, EventPayload, GENESIS_HASH, Origin, apply_definition, import_chain, new_event_id,
+};
+pub use history::HistoryWindow;
+pub use outbox::{OutboxEntry, OutboxSummary, SyncState};
+
+use crate::model::{DeviceId, EventId, Org, PersonId, SiteId};
+
+/// The file name of the database inside a device directory.
+pub const DB_FILE: &str = "proofline.db";
+
+/// Who this device is: its id, the person using it and the sites it serves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceIdentity {
+    /// The device (its hash chain).
+    pub device: DeviceId,
+    /// The person signed in.
+    pub person: PersonId,
+    /// The sites it reads and writes (the person's sites when it was set up).
+    pub sites: Vec<SiteId>,
+    /// When it was set up.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The local database. One per device directory; see the module documentation.
+pub struct Store {
+    conn: Connection,
+    /// Decoded history payloads by `pos` (see `history`): events never change, so a
+    /// payload is decoded once per open store.
+    decoded: RefCell<HashMap<i64, EventPayload>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.conn.path())
+            .field("decoded", &self.decoded.borrow().len())
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, configures it for durability and
+    /// applies every pending migration.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        migrations::migrate(&mut conn)?;
+        Ok(Store {
+            conn,
+            decoded: RefCell::new(HashMap::new()),
+        })
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        migrations::version(&self.conn)
+    }
+
+    /// The raw connection, for audits and tests (e.g. `PRAGMA integrity_check`).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The device's identity, once [`Store::initialise`] has run.
+    pub fn identity(&self) -> Result<Option<DeviceIdentity>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT device, person, created_at FROM device_identity WHERE id = 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((device, person, created_at)) = row else {
+            return Ok(None);
+        };
+        let mut sites = Vec::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT site FROM device_sites ORDER BY rowid")?;
+        for site in stmt.query_map([], |r| r.get::<_, String>(0))? {
+            sites.push(SiteId(parse_uuid("device site", &site?)?));
+        }
+        Ok(Some(DeviceIdentity {
+            device: DeviceId(parse_uuid("device identity", &device)?),
+            person: PersonId(parse_uuid("device identity", &person)?),
+            sites,
+            created_at: parse_time("device identity", &created_at)?,
+        }))
+    }
+
+    /// Sets the device up in one transaction: its identity and the imported definitions
+    /// (each `(site, payload)` becomes an event of origin [`Origin::Import`], chained under
+    /// [`import_chain`], authored by the device's person, at `identity.created_at`).
+    /// Returns [`StoreError::AlreadyInitialised`] if the database already has an identity.
+    pub fn initialise(
+        &mut self,
+        identity: &DeviceIdentity,
+        definitions: Vec<(SiteId, EventPayload)>,
+    ) -> Result<Vec<Event>, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existing: Option<String> = tx
+            .query_row("SELECT device FROM device_identity WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if existing.is_some() {
+            return Err(StoreError::AlreadyInitialised);
+        }
+        tx.execute(
+            "INSERT INTO device_identity (id, device, person, created_at) VALUES (1, ?1, ?2, ?3)",
+            params![
+                identity.device.to_string(),
+                identity.person.to_string(),
+                timestamp(identity.created_at)
+            ],
+        )?;
+        for site in &identity.sites {
+            tx.execute(
+                "INSERT OR IGNORE INTO device_sites (site) VALUES (?1)",
+                params![site.to_string()],
+            )?;
+        }
+        let chain = import_chain(identity.device);
+        let mut prev = GENESIS_HASH.to_string();
+        let mut events = Vec::with_capacity(definitions.len());
+        for (seq, (site, payload)) in (1u64..).zip(definitions) {
+            let event = Event::seal(
+                new_event_id(identity.created_at),
+                site,
+                identity.person,
+                chain,
+                seq,
+                identity.created_at,
+                payload,
+                prev,
+            )?;
+            insert_event(&tx, &event, Origin::Import)?;
+            prev = event.hash.clone();
+            events.push(event);
+        }
+        tx.commit()?;
+        Ok(events)
+    }
+
+    /// Appends an event of this device: the next `seq` of its chain, linked to the previous
+    /// event's hash, with outbox state pending; one transaction, durable on return.
+    /// `id` is the event id (from [`new_event_id`]), which a completion, excuse or
+    /// acknowledgement payload also carries.
+    pub fn append_local(
+        &mut self,
+        id: EventId,
+        site: SiteId,
+        author: PersonId,
+        now: DateTime<Utc>,
+        payload: EventPayload,
+    ) -> Result<Event, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let device: String = tx
+            .query_row("SELECT device FROM device_identity WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or(StoreError::NotInitialised)?;
+        let device = DeviceId(parse_uuid("device identity", &device)?);
+        let last: Option<(i64, String)> = tx
+            .prepare_cached(
+                "SELECT seq, hash FROM events WHERE device = ?1 ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row(params![device.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let (seq, prev) = match last {
+            Some((seq, hash)) => (
+                u64::try_from(seq)
+                    .map_err(|_| StoreError::corrupt("event", format!("seq {seq}")))?
+                    + 1,
+                hash,
+            ),
+            None => (1, GENESIS_HASH.to_string()),
+        };
+        let event = Event::seal(id, site, author, device, seq, now, payload, prev)?;
+        insert_event(&tx, &event, Origin::Local)?;
+        tx.prepare_cached(
+            "INSERT INTO outbox (event, state, reason, changed_at) VALUES (?1, 'pending', NULL, ?2)",
+        )?
+        .execute(params![event.id.to_string(), timestamp(now)])?;
+        tx.commit()?;
+        Ok(event)
+    }
+
+    /// Stores an event of another device pulled from the server (origin
+    /// [`Origin::Remote`]). Idempotent: an event already stored is left alone and `false`
+    /// returned. An event whose hash does not match its fields is refused as corrupt.
+    pub fn insert_remote(&mut self, event: &Event) -> Result<bool, StoreError> {
+        if !event.hash_is_valid() {
+            return Err(StoreError::corrupt(
+                "pulled event",
+                format!(
+                    "event {} has a hash that does not match its fields",
+                    event.id
+                ),
+            ));
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let known: Option<i64> = tx
+            .query_row(
+                "SELECT pos FROM events WHERE id = ?1",
+                params![event.id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if known.is_some() {
+            return Ok(false);
+        }
+        insert_event(&tx, event, Origin::Remote)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Stores a page of pulled events in one transaction (see [`Store::insert_remote`]);
+    /// returns how many were new. Nothing is stored if any event is refused.
+    pub fn insert_remote_batch(&mut self, events: &[Event]) -> Result<usize, StoreError> {
+        if let Some(bad) = events.iter().find(|e| !e.hash_is_valid()) {
+            return Err(StoreError::corrupt(
+                "pulled event",
+                format!("event {} has a hash that does not match its fields", bad.id),
+            ));
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut added = 0;
+        for event in events {
+            let known: Option<i64> = tx
+                .prepare_cached("SELECT pos FROM events WHERE id = ?1")?
+                .query_row(params![event.id.to_string()], |r| r.get(0))
+                .optional()?;
+            if known.is_none() {
+                insert_event(&tx, event, Origin::Remote)?;
+                added += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// The org as defined by every definition event, in arrival order (see
+    /// [`apply_definition`]).
+    pub fn definitions(&self) -> Result<Org, StoreError> {
+        let mut org = Org::default();
+        let mut stmt = self.conn.prepare(
+            "SELECT payload FROM events
+              WHERE kind IN ('org_named', 'site_defined', 'person_defined',
+                             'routine_defined', 'absence_recorded')
+              ORDER BY pos",
+        )?;
+        for payload in stmt.query_map([], |r| r.get::<_, String>(0))? {
+            let payload = decode_payload(&payload?)?;
+            apply_definition(&mut org, &payload);
+        }
+        Ok(org)
+    }
+
+    /// Every event of one chain (`device`), in `seq` order.
+    pub fn chain_events(&self, device: DeviceId) -> Result<Vec<Event>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE device = ?1 ORDER BY seq"
+        ))?;
+        let rows = stmt.query_map(params![device.to_string()], raw_event)?;
+        let mut events = Vec::new();
+        for row in rows {
+            events.push(row?.decode()?);
+        }
+        Ok(events)
+    }
+
+    /// The stored event with this id.
+    pub fn event(&self, id: EventId) -> Result<Option<Event>, StoreError> {
+        let raw = self
+            .conn
+            .query_row(
+                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1"),
+                params![id.to_string()],
+                raw_event,
+            )
+            .optional()?;
+        raw.map(|r| r.decode()).transpose()
+    }
+
+    /// Number of stored events per origin: (local, import, remote).
+    pub fn event_counts(&self) -> Result<(u64, u64, u64), StoreError> {
+        let count = |origin: &str| -> Result<u64, StoreError> {
+            let n: i64 = self.conn.query_row(
+                "SELECT count(*) FROM events WHERE origin = ?1",
+                params![origin],
+                |r| r.get(0),
+            )?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        };
+        Ok((count("local")?, count("import")?, count("remote")?))
+    }
+}
+
+/// Durability and integrity settings applied to every connection.
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::corrupt(
+            "database",
+            format!("cannot switch to WAL mode (got {mode})"),
+        ));
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// The columns an [`Event`] is read from, in [`raw_event`] order.
+const EVENT_COLUMNS: &str = "id, site, author, device, seq, device_time, payload, prev_hash, hash, origin, kind, occurrence, routine, due, acted_at";
+
+/// An event row as stored, before decoding.
+#[derive(Debug, Clone)]
+pub(crate) struct RawEvent {
+    id: String,
+    site: String,
+    author: String,
+    device: String,
+    seq: i64,
+    device_time: String,
+    payload: String,
+    prev_hash: String,
+    hash: String,
+    origin: String,
+    kind: String,
+    occurrence: Option<String>,
+    routine: Option<String>,
+    due: Option<i64>,
+    acted_at: Option<i64>,
+}
+
+fn raw_event(r: &Row<'_>) -> rusqlite::Result<RawEvent> {
+    Ok(RawEvent {
+        id: r.get(0)?,
+        site: r.get(1)?,
+        author: r.get(2)?,
+        device: r.get(3)?,
+        seq: r.get(4)?,
+        device_time: r.get(5)?,
+        payload: r.get(6)?,
+        prev_hash: r.get(7)?,
+        hash: r.get(8)?,
+        origin: r.get(9)?,
+        kind: r.get(10)?,
+        occurrence: r.get(11)?,
+        routine: r.get(12)?,
+        due: r.get(13)?,
+        acted_at: r.get(14)?,
+    })
+}
+
+impl RawEvent {
+    fn decode(&self) -> Result<Event, StoreError> {
+        Ok(Event {
+            id: EventId(parse_uuid("event", &self.id)?),
+            site: SiteId(parse_uuid("event", &self.site)?),
+            author: PersonId(parse_uuid("event", &self.author)?),
+            device: DeviceId(parse_uuid("event", &self.device)?),
+            seq: u64::try_from(self.seq)
+                .map_err(|_| StoreError::corrupt("event", format!("seq {}", self.seq)))?,
+            device_time: parse_time("event", &self.device_time)?,
+            payload: decode_payload(&self.payload)?,
+            prev_hash: self.prev_hash.clone(),
+            hash: self.hash.clone(),
+        })
+    }
+
+    /// Whether the indexed columns say what the payload says (a row whose `due` was edited
+    /// would drop out of windowed reads without breaking the hash).
+    fn index_matches(&self, event: &Event) -> bool {
+        let p = &event.payload;
+        Origin::parse(&self.origin).is_some()
+            && self.kind == p.kind()
+            && self.occurrence == p.occurrence().map(|o| o.to_string())
+            && self.routine == p.routine().map(|r| r.to_string())
+            && self.due == p.due().map(|d| d.timestamp())
+            && self.acted_at == p.acted_at().map(|a| a.timestamp())
+    }
+}
+
+/// Inserts one event row with its indexed columns.
+fn insert_event(conn: &Connection, event: &Event, origin: Origin) -> Result<(), StoreError> {
+    let payload = serde_json::to_string(&event.payload)?;
+    let seq = i64::try_from(event.seq)
+        .map_err(|_| StoreError::corrupt("event", format!("seq {}", event.seq)))?;
+    let p = &event.payload;
+    conn.prepare_cached(
+        "INSERT INTO events (id, origin, device, seq, site, author, device_time, kind, payload,
+                             prev_hash, hash, occurrence, routine, due, acted_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        event.id.to_string(),
+        origin.as_str(),
+        event.device.to_string(),
+        seq,
+        event.site.to_string(),
+        event.author.to_string(),
+        timestamp(event.device_time),
+        p.kind(),
+        payload,
+        event.prev_hash,
+        event.hash,
+        p.occurrence().map(|o| o.to_string()),
+        p.routine().map(|r| r.to_string()),
+        p.due().map(|d| d.timestamp()),
+        p.acted_at().map(|a| a.timestamp()),
+    ])?;
+    Ok(())
+}
+
+/// An instant as stored in TEXT columns: RFC 3339, UTC, `Z`, fraction only when non-zero.
+pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+pub(crate) fn parse_time(what: &'static str, text: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::corrupt(what, format!("bad instant {text:?}: {e}")))
+}
+
+pub(crate) fn parse_uuid(what: &'static str, text: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(text).map_err(|e| StoreError::corrupt(what, format!("bad id {text:?}: {e}")))
+}
+
+pub(crate) fn decode_payload(text: &str) -> Result<EventPayload, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::corrupt("event", e))
+}
