@@ -562,15 +562,15 @@ impl<const K: usize> Idct<K> {
                 for (i, &z) in ZZ4.iter().enumerate() {
                     r[i / 4][i % 4] = zz[z] as f32 * q[i];
                 }
-                // Vertical pass on all four columns at once (lanes = u), then transpose and
-                // the horizontal pass (lanes = y); written so the compiler uses vector ops.
-                let t = transpose(idct4_lanes(r));
-                let x = idct4_lanes(t);
-                // x[xi][y]: column xi of the output.
-                for y in 0..4 {
-                    for xi in 0..4 {
-                        // Level shift and round; `as u8` saturates to 0..=255.
-                        out[y * 4 + xi] = (x[xi][y] + 128.5) as u8;
+                // Vertical pass on all four columns at once (lanes = u), transpose, then the
+                // horizontal pass (lanes = y): element-wise on [f32; 4] so it vectorises.
+                let [c0, c1, c2, c3] = idct4_lanes(r);
+                let t = transpose([c0, c1, c2, c3]);
+                let x = transpose(idct4_lanes(t));
+                // x[y][xi]; level shift, clamp and round.
+                for (y, row) in x.iter().enumerate() {
+                    for (xi, &v) in row.iter().enumerate() {
+                        out[y * 4 + xi] = (v + 128.5).clamp(0.0, 255.0) as i32 as u8;
                     }
                 }
             }
@@ -597,21 +597,29 @@ impl<const K: usize> Idct<K> {
 }
 
 /// Four 4-point IDCTs side by side: input `c[freq][lane]`, output `x[sample][lane]`
-/// (butterfly form, 6 multiplications per lane).
+/// (butterfly form, 6 multiplications per lane), as element-wise operations on rows.
 #[inline(always)]
 fn idct4_lanes(c: [[f32; 4]; 4]) -> [[f32; 4]; 4] {
-    let mut x = [[0f32; 4]; 4];
-    for l in 0..4 {
-        let e0 = W0 * (c[0][l] + c[2][l]);
-        let e1 = W0 * (c[0][l] - c[2][l]);
-        let o0 = W1 * c[1][l] + W3 * c[3][l];
-        let o1 = W3 * c[1][l] - W1 * c[3][l];
-        x[0][l] = e0 + o0;
-        x[1][l] = e1 + o1;
-        x[2][l] = e1 - o1;
-        x[3][l] = e0 - o0;
-    }
-    x
+    let e0 = scale(add(c[0], c[2]), W0);
+    let e1 = scale(sub(c[0], c[2]), W0);
+    let o0 = add(scale(c[1], W1), scale(c[3], W3));
+    let o1 = sub(scale(c[1], W3), scale(c[3], W1));
+    [add(e0, o0), add(e1, o1), sub(e1, o1), sub(e0, o0)]
+}
+
+#[inline(always)]
+fn add(a: [f32; 4], b: [f32; 4]) -> [f32; 4] {
+    [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]]
+}
+
+#[inline(always)]
+fn sub(a: [f32; 4], b: [f32; 4]) -> [f32; 4] {
+    [a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3]]
+}
+
+#[inline(always)]
+fn scale(a: [f32; 4], s: f32) -> [f32; 4] {
+    [a[0] * s, a[1] * s, a[2] * s, a[3] * s]
 }
 
 #[inline(always)]
