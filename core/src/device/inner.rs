@@ -116,7 +116,8 @@ impl Inner {
             )));
         };
         let blobs = BlobStore::open(dir.join(BLOB_DIR))?;
-        remove_interrupted_writes(blobs.root());
+        // Before anything writes: what a killed process left half-written is garbage.
+        blobs.remove_interrupted_writes();
         let org = store.definitions()?;
         Ok(Inner {
             dir: dir.to_path_buf(),
@@ -576,26 +577,6 @@ impl Inner {
             }
         }
         Ok(())
-    }
-}
-
-/// Removes what interrupted blob writes left behind: the blob store writes each blob to a
-/// `.tmp-…` file next to its final name and renames it into place, so after a crash (or a
-/// killed process) such files are garbage. Run when the device opens, before anything
-/// writes; failures to remove are ignored (the next open tries again).
-fn remove_interrupted_writes(root: &Path) {
-    let Ok(folders) = std::fs::read_dir(root) else {
-        return;
-    };
-    for folder in folders.flatten() {
-        let Ok(files) = std::fs::read_dir(folder.path()) else {
-            continue;
-        };
-        for file in files.flatten() {
-            if file.file_name().to_string_lossy().starts_with(".tmp-") {
-                let _ = std::fs::remove_file(file.path());
-            }
-        }
     }
 }
 

@@ -87,6 +87,27 @@ pub struct BlobStore {
 }
 
 impl BlobStore {
+    /// Removes what interrupted writes left behind: each blob is written to a temporary
+    /// file (`TEMP_PREFIX`) next to its final name and renamed into place, so after a crash
+    /// or a killed process such files are garbage. Call it only when no other process is
+    /// writing to this store (e.g. when the owning device opens); failures to remove are
+    /// ignored (the next call tries again).
+    pub fn remove_interrupted_writes(&self) {
+        let Ok(folders) = fs::read_dir(&self.root) else {
+            return;
+        };
+        for folder in folders.flatten() {
+            let Ok(files) = fs::read_dir(folder.path()) else {
+                continue;
+            };
+            for file in files.flatten() {
+                if file.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                    let _ = fs::remove_file(file.path());
+                }
+            }
+        }
+    }
+
     /// Opens the store in `dir`, creating the folder if needed.
     pub fn open(dir: impl AsRef<Path>) -> Result<BlobStore, BlobStoreError> {
         let root = dir.as_ref().to_path_buf();
