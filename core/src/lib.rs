@@ -19,6 +19,7 @@
 //! - [`reminders`]: local notifications to schedule while offline;
 //! - [`proof`]: photo proof capture and the content-addressed blob store;
 //! - [`store`]: the local SQLite store (event log, outbox, blob index, cursors);
+//! - [`sync`]: the sync protocol and the device's client for it;
 //! - [`device`]: the facade the apps and the CLI call;
 //! - [`routines_file`]: the TOML routines file;
 //! - [`zone`]: local time → instant under the DST policy;
@@ -41,4 +42,5 @@ pub mod repeat_failure;
 pub mod review;
 pub mod routines_file;
 pub mod store;
+pub mod sync;
 pub mod zone;

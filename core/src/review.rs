@@ -21,7 +21,9 @@ use thiserror::Error;
 use crate::agenda::{assignment_note, covering_for, local};
 use crate::assignee::{Assignment, assignee};
 use crate::attention::duration_text;
-use crate::model::{History, Org, PersonId, Routine, RoutineId, Site, SiteId};
+use crate::model::{
+    EventId, History, OccurrenceId, Org, PersonId, Routine, RoutineId, Site, SiteId,
+};
 use crate::occurrence::{
     Events, Occurrence, OccurrenceError, Status, occurrences_in, status_in, valid_completion_in,
 };
@@ -231,6 +233,61 @@ pub fn missed(
         ))
     });
     Ok(items)
+}
+
+/// One occurrence and its status: the row devices and the server compare to show they
+/// agree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OccurrenceStatus {
+    /// The occurrence.
+    pub occurrence: OccurrenceId,
+    /// Its routine.
+    pub routine: RoutineId,
+    /// The routine's title.
+    pub routine_title: String,
+    /// Due instant.
+    pub due: DateTime<Utc>,
+    /// Where it stands at `now`.
+    pub status: Status,
+    /// The completion that counts (the earliest valid one), if done.
+    pub counted_completion: Option<EventId>,
+}
+
+/// Every occurrence at `site` due in `[from, until)` with its status at `now`, in due
+/// order (ties by title, then id).
+pub fn statuses(
+    org: &Org,
+    history: &History,
+    site: SiteId,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<OccurrenceStatus>, ReviewError> {
+    let site = site_and_period(org, site, from, until)?;
+    let events = Events::new(history);
+    let mut rows = Vec::new();
+    for_each_occurrence(
+        org,
+        site,
+        &events,
+        from,
+        until,
+        now,
+        |routine, occ, status| {
+            rows.push(OccurrenceStatus {
+                occurrence: occ.id,
+                routine: routine.id,
+                routine_title: routine.title.clone(),
+                due: occ.due,
+                status,
+                counted_completion: valid_completion_in(routine, &occ, &events, now).map(|c| c.id),
+            });
+        },
+    )?;
+    rows.sort_by(|a, b| {
+        (a.due, &a.routine_title, a.occurrence).cmp(&(b.due, &b.routine_title, b.occurrence))
+    });
+    Ok(rows)
 }
 
 /// Compliance of `site` over occurrences due in `[from, until)`, by status at `now`: site

@@ -1,0 +1,1 @@
+//! The device's HTTP client for the sync protocol (reqwest, blocking, rustls).

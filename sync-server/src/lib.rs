@@ -1,0 +1,1 @@
+//! The Proofline sync server.

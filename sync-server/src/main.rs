@@ -1,0 +1,2 @@
+//! `proofline-server`.
+fn main() {}
