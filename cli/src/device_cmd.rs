@@ -59,7 +59,13 @@ Examples:
   proofline device report --db ./maria --from 2026-12-01 --days 7
   proofline device verify --db ./maria
 
-Exit status: 0 ok, 1 failure (not allowed, storage, broken chain), 2 bad input.";
+  # Or enroll with a sync server (code from `proofline admin code maria`), then sync
+  proofline device enroll https://sync.example.com 7KQ2-M9XD-4FHP --db ./maria --name 'Till 2'
+  proofline device sync --db ./maria
+  proofline device status --db ./maria
+
+Exit status: 0 ok, 1 failure (not allowed, storage, broken chain, server unreachable or
+refusing, sync incomplete or events rejected), 2 bad input.";
 
 /// Arguments of `proofline device`.
 #[derive(Debug, Args)]
@@ -95,17 +101,26 @@ enum DeviceCommand {
     /// Re-check the device's hash chain; exit 1 if it is broken.
     #[command(after_help = DEVICE_EXAMPLES)]
     Verify(Common),
+    /// Enroll a new device with a sync server using a one-time code, then sync.
+    #[command(after_help = crate::sync_cmd::ENROLL_EXAMPLES)]
+    Enroll(crate::sync_cmd::EnrollArgs),
+    /// Sync with the server: upload photos, push events, pull the sites' events.
+    #[command(after_help = crate::sync_cmd::SYNC_EXAMPLES)]
+    Sync(Common),
+    /// Where the device stands with its server: pending, rejected, last sync, clock.
+    #[command(after_help = crate::sync_cmd::SYNC_EXAMPLES)]
+    Status(Common),
 }
 
 /// Flags every device command takes.
 #[derive(Debug, Args)]
-struct Common {
+pub(crate) struct Common {
     /// The device directory.
     #[arg(long, value_name = "DIR")]
-    db: PathBuf,
+    pub(crate) db: PathBuf,
     /// Act at this instant (RFC 3339) [default: now].
     #[arg(long, value_name = "INSTANT")]
-    now: Option<String>,
+    pub(crate) now: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -176,6 +191,9 @@ pub fn run(args: &DeviceArgs, json: bool) -> Result<(), CliError> {
         DeviceCommand::Complete(a) => complete(a, json),
         DeviceCommand::Excuse(a) => excuse(a, json),
         DeviceCommand::Verify(a) => verify(a, json),
+        DeviceCommand::Enroll(a) => crate::sync_cmd::enroll(a, json),
+        DeviceCommand::Sync(a) => crate::sync_cmd::sync(a, json),
+        DeviceCommand::Status(a) => crate::sync_cmd::status(a, json),
     }
 }
 
@@ -183,19 +201,19 @@ pub fn run(args: &DeviceArgs, json: bool) -> Result<(), CliError> {
 // Inputs and errors
 
 /// `--now`, or the system clock (the only clock read of the device commands).
-fn now(common: &Common) -> Result<DateTime<Utc>, CliError> {
+pub(crate) fn now(common: &Common) -> Result<DateTime<Utc>, CliError> {
     match &common.now {
         Some(text) => crate::input::instant("--now", text),
         None => Ok(Utc::now()),
     }
 }
 
-fn open(common: &Common) -> Result<Device, CliError> {
+pub(crate) fn open(common: &Common) -> Result<Device, CliError> {
     Device::open(&common.db).map_err(|e| match e {
         DeviceError::NotFound(_) => CliError::flag(
             "--db",
             format!(
-                "no device is set up in {} (run `proofline device init` first)",
+                "no device is set up in {} (run `proofline device init` or `proofline device enroll` first)",
                 common.db.display()
             ),
         ),
@@ -204,11 +222,14 @@ fn open(common: &Common) -> Result<Device, CliError> {
 }
 
 /// Maps the device's error: the person's input (exit 2) or a failure (exit 1).
-fn device_error(e: DeviceError) -> CliError {
+pub(crate) fn device_error(e: DeviceError) -> CliError {
     match e {
         DeviceError::ProofIncomplete(problems) => CliError::BadInput(proof_text(&problems, None)),
         DeviceError::InvalidInput(m) | DeviceError::NotFound(m) => CliError::BadInput(m),
-        DeviceError::NotAllowed(m) | DeviceError::Storage(m) => CliError::Failed(m),
+        DeviceError::NotAllowed(m)
+        | DeviceError::Storage(m)
+        | DeviceError::Offline(m)
+        | DeviceError::Unauthorized(m) => CliError::Failed(m),
     }
 }
 
@@ -247,7 +268,7 @@ fn occurrence_arg(text: &str) -> Result<OccurrenceId, CliError> {
 }
 
 /// The zone of the device's first site (for headings).
-fn home_zone(device: &Device, org: &Org) -> Tz {
+pub(crate) fn home_zone(device: &Device, org: &Org) -> Tz {
     device
         .identity()
         .sites
@@ -257,7 +278,7 @@ fn home_zone(device: &Device, org: &Org) -> Tz {
 }
 
 /// "Wed 9 Dec 2026 06:10 EST".
-fn heading_time(tz: Tz, now: DateTime<Utc>) -> String {
+pub(crate) fn heading_time(tz: Tz, now: DateTime<Utc>) -> String {
     let local = now.with_timezone(&tz);
     format!(
         "{} {}",

@@ -3,6 +3,7 @@
 //! Human output by default, `--json` for scripts. Exit codes: 0 ok, 1 failure, 2 bad input
 //! (a flag or a file the user gave; one line `error: …` on stderr).
 
+mod admin_cmd;
 mod cadence_cmd;
 mod device_cmd;
 mod error;
@@ -10,6 +11,7 @@ mod input;
 mod output;
 mod photo_cmd;
 mod plan_cmd;
+mod sync_cmd;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -30,6 +32,14 @@ Examples:
   proofline cadence expand --rrule 'FREQ=DAILY;BYHOUR=2;BYMINUTE=30' \\
       --start 2026-03-01T02:30:00 --tz America/New_York \\
       --from 2026-03-07T00:00:00-05:00 --until 2026-03-10T00:00:00-04:00
+
+  # Run a sync server's org: import routines, issue an enrollment code
+  proofline admin import examples/restaurant.toml --server http://127.0.0.1:8787
+  proofline admin code maria
+
+  # Enroll a headless device with that code and sync it
+  proofline device enroll http://127.0.0.1:8787 7KQ2-M9XD-4FHP --db ./maria
+  proofline device sync --db ./maria
 
 Exit status: 0 ok, 1 failure, 2 bad input (flags or files).";
 
@@ -67,6 +77,9 @@ enum Command {
     /// Capture photo proof: upright, scaled, metadata stripped, stored by SHA-256.
     #[command(after_help = photo_cmd::CAPTURE_EXAMPLES)]
     Photo(photo_cmd::PhotoArgs),
+    /// Administer a sync server: import routines, sites, people, enrollment codes, devices.
+    #[command(after_help = admin_cmd::ADMIN_EXAMPLES)]
+    Admin(admin_cmd::AdminArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,6 +104,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan_cmd::run(args, cli.json),
         Command::Device(args) => device_cmd::run(args, cli.json),
         Command::Photo(args) => photo_cmd::run(args, cli.json),
+        Command::Admin(args) => admin_cmd::run(args, cli.json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -117,6 +117,12 @@ fn seed_events() -> Seed {
                         corrective_action: None,
                     },
                 },
+                StepResult {
+                    step: "probe-photo".into(),
+                    answer: StepAnswer::Photos {
+                        sha256: vec![PHOTO.into()],
+                    },
+                },
             ],
             note: Some("probe recalibrated".into()),
         }),
@@ -169,6 +175,7 @@ fn seed(version: u32, conn: &Connection, seed: &Seed) {
     match version {
         1 => seed_v1(conn, seed),
         2 => seed_v2(conn, seed),
+        3 => seed_v3(conn, seed),
         v => panic!("schema version {v} has no seed: add one to tests/store_migrations.rs"),
     }
 }
@@ -292,6 +299,30 @@ fn seed_v2(conn: &Connection, seed: &Seed) {
     outbox_rows(conn, seed);
 }
 
+/// Version 3: events with clock_skew_ms, the photos each completion references, and the
+/// sync server this device is enrolled with.
+fn seed_v3(conn: &Connection, seed: &Seed) {
+    seed_v2(conn, seed);
+    conn.execute(
+        "UPDATE events SET clock_skew_ms = 420000 WHERE id = ?1",
+        params![seed.local[0].id.to_string()],
+    )
+    .expect("skew");
+    conn.execute(
+        "INSERT INTO event_photos (sha256, event) VALUES (?1, ?2)",
+        params![PHOTO, seed.local[0].id.to_string()],
+    )
+    .expect("event photo");
+    conn.execute(
+        "INSERT INTO sync_server (id, base_url, token, enrolled_at, last_sync_at,
+                                  clock_offset_ms, clock_offset_at, last_error, last_error_at)
+         VALUES (1, 'https://sync.example', 'pl_secret', '2026-12-09T10:00:00Z',
+                 '2026-12-09T12:00:00Z', 420000, '2026-12-09T12:00:00Z', NULL, NULL)",
+        [],
+    )
+    .expect("sync server");
+}
+
 /// Builds a database at `version` with its seed, in a fresh directory.
 fn historic_database(version: u32, seed_data: &Seed) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -310,7 +341,7 @@ fn migrations_are_numbered_from_one_without_gaps() {
         assert_eq!(m.version as usize, i + 1, "{}", m.summary);
     }
     assert_eq!(LATEST_VERSION as usize, MIGRATIONS.len());
-    const { assert!(LATEST_VERSION >= 2) };
+    const { assert!(LATEST_VERSION >= 3) };
 }
 
 #[test]
@@ -341,6 +372,31 @@ fn every_historic_version_upgrades_to_the_latest_without_losing_data() {
         let pending = store.blobs_pending_upload().expect("pending");
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].photo.as_deref(), Some(PHOTO));
+        // The photos completions reference were backfilled: the photo is uploaded, its
+        // thumbnail is what the uploader sends next, for the completion's site.
+        let uploads = store.pending_uploads().expect("uploads");
+        assert_eq!(uploads.len(), 1, "v{historic}: {uploads:?}");
+        assert_eq!(uploads[0].blob.sha256, THUMB);
+        assert_eq!(uploads[0].site, s.site);
+        assert_eq!(uploads[0].completion, s.local[0].id);
+
+        // Sync state: a device from before v3 is not enrolled; a v3 one keeps its server
+        // and the skew flag of its completion.
+        let server = store.sync_server().expect("server");
+        if historic >= 3 {
+            let server = server.expect("enrolled");
+            assert_eq!(server.base_url, "https://sync.example");
+            assert_eq!(server.token, "pl_secret");
+            assert_eq!(server.clock_offset_ms, Some(420_000));
+            assert!(server.clock_is_skewed());
+            assert_eq!(
+                store.skewed_completions().expect("skewed"),
+                vec![s.local[0].id]
+            );
+        } else {
+            assert_eq!(server, None, "v{historic}");
+            assert!(store.skewed_completions().expect("skewed").is_empty());
+        }
         assert_eq!(
             store
                 .cursor("https://sync.example")
@@ -397,7 +453,24 @@ fn every_historic_version_upgrades_to_the_latest_without_losing_data() {
             1,
             "v{historic}: routine backfilled"
         );
-        assert_eq!(history.excuses.len(), 1);
+        // The excuse was finally rejected: it stays in the log and the outbox (above) but
+        // counts in no state.
+        assert!(
+            history.excuses.is_empty(),
+            "v{historic}: rejected excuse read"
+        );
+        let excuses_indexed: i64 = store
+            .connection()
+            .query_row(
+                "SELECT count(*) FROM events WHERE kind = 'excused' AND routine = ?1",
+                params![s.fridge.to_string()],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(
+            excuses_indexed, 1,
+            "v{historic}: excuse's routine backfilled"
+        );
         assert_eq!(
             history.acknowledgements.len(),
             1,

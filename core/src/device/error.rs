@@ -13,6 +13,7 @@ use crate::proof::{BlobStoreError, PhotoError};
 use crate::reminders::ReminderError;
 use crate::review::ReviewError;
 use crate::store::StoreError;
+use crate::sync::client::SyncError;
 
 /// Why a device call failed, as the app needs to know it. Every message is a sentence a
 /// person understands (names, not ids, where there are names).
@@ -35,6 +36,14 @@ pub enum DeviceError {
     /// persists). Nothing was recorded by the failed call.
     #[error("{0}")]
     Storage(String),
+    /// The server could not be reached (no network, refused, timing out, or failing):
+    /// nothing was lost; try again later.
+    #[error("{0}")]
+    Offline(String),
+    /// The server refused the enrollment code or this device's token (the message says
+    /// what to do, e.g. ask a supervisor for a new enrollment code).
+    #[error("{0}")]
+    Unauthorized(String),
 }
 
 /// Problems as sentences: "Walk-in cooler: 7.5 °C is outside 1–5 °C; add a corrective
@@ -81,6 +90,15 @@ pub(crate) enum Error {
     NotAllowed(String),
     #[error("{0}")]
     NotFound(String),
+    /// Enrolling failed (the code, the address or the network).
+    #[error(transparent)]
+    Enroll(SyncError),
+    /// A sync stopped on an error that only the person can fix (a revoked token).
+    #[error(transparent)]
+    Sync(SyncError),
+    /// The device has no sync server.
+    #[error("not enrolled")]
+    NotEnrolled,
 }
 
 /// The one conversion from inside to outside.
@@ -126,6 +144,64 @@ pub(crate) fn to_public(error: Error) -> DeviceError {
             }
         },
         Error::Blobs(e) => DeviceError::Storage(format!("the photo store failed: {e}")),
+        Error::NotEnrolled => DeviceError::NotFound(
+            "this device is not enrolled with a sync server (it was set up from a routines \
+             file), so there is nothing to sync"
+                .to_string(),
+        ),
+        Error::Enroll(e) => match e {
+            SyncError::Unauthorized { message, .. } => DeviceError::Unauthorized(with_advice(
+                &message,
+                "ask your supervisor for a new enrollment code",
+            )),
+            SyncError::InvalidUrl { .. } => DeviceError::InvalidInput(e.to_string()),
+            SyncError::BadAnswer { .. } => {
+                DeviceError::InvalidInput(format!("{e} (is this a Proofline server?)"))
+            }
+            SyncError::Refused { status: 403, .. } => DeviceError::NotAllowed(e.to_string()),
+            SyncError::Refused { status: 404, .. } => DeviceError::InvalidInput(format!(
+                "{e} (is this the address of a Proofline server?)"
+            )),
+            SyncError::Refused { .. } => DeviceError::InvalidInput(e.to_string()),
+            SyncError::Offline { .. } | SyncError::Unavailable { .. } | SyncError::Setup(_) => {
+                DeviceError::Offline(format!(
+                    "{e}; nothing was set up, try again when the server can be reached"
+                ))
+            }
+        },
+        Error::Sync(e) => match e {
+            SyncError::Unauthorized { message, .. } => DeviceError::Unauthorized(format!(
+                "the server no longer accepts this device: {}",
+                with_advice(
+                    &message,
+                    "ask your supervisor for a new enrollment code and enroll again"
+                )
+            )),
+            SyncError::InvalidUrl { .. } => {
+                DeviceError::Storage(format!("the stored server address cannot be used: {e}"))
+            }
+            SyncError::Refused { status: 403, .. } => DeviceError::NotAllowed(e.to_string()),
+            SyncError::Refused { .. } => DeviceError::InvalidInput(e.to_string()),
+            SyncError::Offline { .. }
+            | SyncError::Unavailable { .. }
+            | SyncError::Setup(_)
+            | SyncError::BadAnswer { .. } => {
+                DeviceError::Offline(format!("{e}; nothing was lost, try again later"))
+            }
+        },
+    }
+}
+
+/// A server's sentence continued with advice, unless it already says what to do.
+fn with_advice(message: &str, advice: &str) -> String {
+    let message = message.trim().trim_end_matches('.');
+    let says_what_to_do = ["ask ", "enroll again", "enroll it again"]
+        .iter()
+        .any(|hint| message.contains(hint));
+    if says_what_to_do {
+        message.to_string()
+    } else {
+        format!("{message}; {advice}")
     }
 }
 

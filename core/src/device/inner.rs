@@ -14,17 +14,18 @@ use crate::device::error::Error;
 use crate::device::window;
 use crate::escalation::timeline;
 use crate::model::{
-    Absence, Acknowledgement, Cadence, Completion, DeviceId, EscalationId, Excuse, History,
-    OccurrenceId, Org, Person, PersonId, Recipient, Role, Routine, SiteId, StepAnswer, StepKind,
-    StepResult,
+    Absence, Acknowledgement, Cadence, Completion, DeviceId, EscalationId, EventId, Excuse,
+    History, OccurrenceId, Org, Person, PersonId, Recipient, Role, Routine, SiteId, StepAnswer,
+    StepKind, StepResult,
 };
 use crate::occurrence::{Occurrence, occurrence_id, occurrences};
+use crate::proof::blob_store::is_sha256_hex;
 use crate::proof::{BlobStore, CaptureOptions, PhotoRecord, capture_photo};
 use crate::reminders::{self, Reminder};
-use crate::review::{self, ComplianceReport, MissedItem};
+use crate::review::{self, ComplianceReport, MissedItem, OccurrenceStatus};
 use crate::store::{
     BlobKind, BlobRecord, ChainReport, DB_FILE, DeviceIdentity, EventPayload, HistoryWindow,
-    OutboxSummary, Store, UploadState, apply_definition, new_event_id,
+    OutboxEntry, OutboxSummary, Store, UploadState, apply_definition, new_event_id,
 };
 
 /// How far either side of `now` an occurrence id is looked for (the check screen's span).
@@ -36,12 +37,13 @@ const FIRST_SEARCH_DAYS: i64 = 2;
 #[derive(Debug)]
 pub(crate) struct Inner {
     dir: PathBuf,
-    store: Store,
+    pub(super) store: Store,
     identity: DeviceIdentity,
-    /// Derived from the definition events; updated as this device records more.
-    org: Org,
+    /// Derived from the definition events; updated as this device records more, and
+    /// rebuilt when a sync pulls definitions or the server rejects one of this device's.
+    pub(super) org: Org,
     /// Photo proof bytes, by SHA-256.
-    blobs: BlobStore,
+    pub(super) blobs: BlobStore,
 }
 
 impl Inner {
@@ -197,6 +199,45 @@ impl Inner {
         Ok(review::compliance(
             &self.org, &history, site, from, until, now,
         )?)
+    }
+
+    pub(crate) fn statuses(
+        &self,
+        site: SiteId,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<OccurrenceStatus>, Error> {
+        self.require_member(site, "reviewing its checks")?;
+        let history = self
+            .store
+            .history(&window::period(&self.org, site, from, until))?;
+        Ok(review::statuses(
+            &self.org, &history, site, from, until, now,
+        )?)
+    }
+
+    pub(crate) fn outbox(&self) -> Result<Vec<OutboxEntry>, Error> {
+        Ok(self.store.outbox()?)
+    }
+
+    pub(crate) fn skewed_completions(&self) -> Result<Vec<EventId>, Error> {
+        Ok(self.store.skewed_completions()?)
+    }
+
+    /// The thumbnail bytes of a photo (captured here or fetched by a sync), if held.
+    pub(crate) fn thumbnail(&self, photo: &str) -> Result<Option<Vec<u8>>, Error> {
+        let photo = photo.trim().to_ascii_lowercase();
+        if !is_sha256_hex(&photo) {
+            return Err(Error::Invalid(format!(
+                "\"{}\" is not a photo's SHA-256 (64 hexadecimal digits)",
+                short(&photo)
+            )));
+        }
+        let Some(thumb) = self.store.thumbnail_of(&photo)? else {
+            return Ok(None);
+        };
+        Ok(self.blobs.get(&thumb.sha256)?)
     }
 
     pub(crate) fn upcoming_reminders(

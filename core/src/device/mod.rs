@@ -11,6 +11,15 @@
 //! write is durable before the call returns. Nothing here reads a clock: `now` is always
 //! a parameter.
 //!
+//! # Sync
+//!
+//! A device is set up either from a routines file ([`Device::create`], offline only) or by
+//! enrolling with a sync server ([`Device::enroll`]: a one-time code, then every
+//! definition arrives by pull). [`Device::sync`] uploads photo proof, pushes the outbox,
+//! pulls the sites' events and fetches thumbnails (see `sync`); events the server finally
+//! rejects stay visible in [`Device::outbox`] but count in no state, so the device and
+//! the server compute the same statuses ([`Device::statuses`]).
+//!
 //! # Who may do what (at the routine's site)
 //!
 //! - complete a check: any member of the site (any role);
@@ -30,6 +39,7 @@
 
 pub mod error;
 mod inner;
+mod sync;
 mod window;
 
 use std::path::{Path, PathBuf};
@@ -38,17 +48,18 @@ use std::sync::{Mutex, MutexGuard};
 use chrono::{DateTime, Duration, Utc};
 
 pub use error::DeviceError;
+pub use sync::{EnrollOptions, RejectedEvent, SyncReport, SyncStatus};
 
 use crate::agenda::{AgendaItem, OccurrenceDetail};
 use crate::attention::AttentionItem;
 use crate::model::{
-    Absence, Acknowledgement, Completion, EscalationId, Excuse, OccurrenceId, Org, PersonId,
-    SiteId, StepResult,
+    Absence, Acknowledgement, Completion, EscalationId, EventId, Excuse, OccurrenceId, Org,
+    PersonId, SiteId, StepResult,
 };
 use crate::proof::PhotoRecord;
 use crate::reminders::Reminder;
-use crate::review::{ComplianceReport, MissedItem};
-use crate::store::{ChainReport, DeviceIdentity, OutboxSummary};
+use crate::review::{ComplianceReport, MissedItem, OccurrenceStatus};
+use crate::store::{ChainReport, DeviceIdentity, OutboxEntry, OutboxSummary};
 
 use self::error::to_public;
 use self::inner::Inner;
@@ -60,6 +71,8 @@ pub const BLOB_DIR: &str = "blobs";
 #[derive(Debug)]
 pub struct Device {
     inner: Mutex<Inner>,
+    /// Held for a whole sync (one at a time), while `inner` is held only for local steps.
+    sync_gate: Mutex<()>,
 }
 
 impl Device {
@@ -82,9 +95,27 @@ impl Device {
         Inner::open(dir).map(Device::wrap).map_err(to_public)
     }
 
+    /// Enrolls a new device in `dir` (created if needed) with the sync server at `server`
+    /// using a one-time enrollment `code`: the server assigns the device id, the person
+    /// and the sites; the device keeps the server's address and its token, then runs a
+    /// first sync to pull the definitions. Once the server has answered the device exists,
+    /// even if that first sync fails ([`Device::sync_status`] says; the next sync
+    /// completes it). A refused code is [`DeviceError::Unauthorized`]; an unreachable
+    /// server [`DeviceError::Offline`] (nothing is set up then).
+    pub fn enroll(
+        dir: &Path,
+        server: &str,
+        code: &str,
+        options: EnrollOptions,
+        now: DateTime<Utc>,
+    ) -> Result<Device, DeviceError> {
+        sync::enroll(dir, server, code, options, now).map_err(to_public)
+    }
+
     fn wrap(inner: Inner) -> Device {
         Device {
             inner: Mutex::new(inner),
+            sync_gate: Mutex::new(()),
         }
     }
 
@@ -241,5 +272,55 @@ impl Device {
     /// How many of this device's events are pending, accepted, duplicate or rejected.
     pub fn outbox_summary(&self) -> Result<OutboxSummary, DeviceError> {
         self.lock().outbox_summary().map_err(to_public)
+    }
+
+    /// Every event this device wrote with its sync state, in `seq` order; rejected ones
+    /// carry the server's reason.
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>, DeviceError> {
+        self.lock().outbox().map_err(to_public)
+    }
+
+    /// Syncs with the server at `now` (the device's clock): uploads pending photo proof,
+    /// pushes pending events, pulls the sites' events, fetches missing thumbnails and
+    /// measures the clock offset. Network trouble is reported in the report
+    /// ([`SyncReport::errors`], `complete: false`), never lost; the next sync resumes. An
+    /// `Err` only when local storage fails, the device is not enrolled
+    /// ([`DeviceError::NotFound`]) or the server refuses its token
+    /// ([`DeviceError::Unauthorized`]).
+    pub fn sync(&self, now: DateTime<Utc>) -> Result<SyncReport, DeviceError> {
+        sync::run(self, now).map_err(to_public)
+    }
+
+    /// Where this device stands with its server: address, pending and rejected events,
+    /// photos waiting for upload, the last sync and the last clock offset.
+    pub fn sync_status(&self) -> Result<SyncStatus, DeviceError> {
+        sync::status(&self.lock()).map_err(to_public)
+    }
+
+    /// Every occurrence of `site` due in `[from, until)` with its status at `now` (what
+    /// the server computes from the same events).
+    pub fn statuses(
+        &self,
+        site: SiteId,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<OccurrenceStatus>, DeviceError> {
+        self.lock()
+            .statuses(site, from, until, now)
+            .map_err(to_public)
+    }
+
+    /// The thumbnail (JPEG bytes) of a photo, captured here or fetched by a sync; `None`
+    /// when this device does not hold it (yet).
+    pub fn thumbnail(&self, photo_sha256: &str) -> Result<Option<Vec<u8>>, DeviceError> {
+        self.lock().thumbnail(photo_sha256).map_err(to_public)
+    }
+
+    /// Completions whose times are suspect, in arrival order: other devices' the server
+    /// flagged for clock skew, and this device's own written while its last measured clock
+    /// offset was beyond 5 minutes.
+    pub fn skewed_completions(&self) -> Result<Vec<EventId>, DeviceError> {
+        self.lock().skewed_completions().map_err(to_public)
     }
 }

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Store, StoreError, parse_time, timestamp};
+use crate::model::{EventId, SiteId};
+use crate::proof::blob_store::is_sha256_hex;
+use crate::store::{NOT_REJECTED, Store, StoreError, parse_time, parse_uuid, timestamp};
 
 /// What a blob is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -19,7 +21,8 @@ pub enum BlobKind {
 }
 
 impl BlobKind {
-    fn as_str(self) -> &'static str {
+    /// `photo` or `thumbnail`, as stored and as sent in the sync protocol's headers.
+    pub fn as_str(self) -> &'static str {
         match self {
             BlobKind::Photo => "photo",
             BlobKind::Thumbnail => "thumbnail",
@@ -67,6 +70,29 @@ pub struct BlobRecord {
     pub photo: Option<String>,
 }
 
+/// A blob to upload: a pending photo a local completion references, or its pending
+/// thumbnail, with the site of that completion (the server keeps a blob for a site).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingUpload {
+    /// The blob.
+    pub blob: BlobRecord,
+    /// The site of the (first) completion referencing the photo.
+    pub site: SiteId,
+    /// That completion.
+    pub completion: EventId,
+}
+
+/// A photo of another device's completion whose thumbnail this device lacks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WantedThumbnail {
+    /// The photo's SHA-256 (the thumbnail is asked for by it).
+    pub photo: String,
+    /// The site of the (latest) completion referencing it.
+    pub site: SiteId,
+    /// When that completion was made (the device's clock), if known.
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
 impl Store {
     /// Indexes a blob. Idempotent: content-addressed, so a blob already indexed is kept as
     /// it is (with its upload state).
@@ -108,6 +134,91 @@ impl Store {
             blobs.push(decode(row?)?);
         }
         Ok(blobs)
+    }
+
+    /// What to upload, in the order to upload it: the photos local completions reference
+    /// that are still pending, each followed by its thumbnail if that is pending, in
+    /// completion order (finally rejected completions left out). Photos captured but not
+    /// used in a completion are not uploaded.
+    pub fn pending_uploads(&self) -> Result<Vec<PendingUpload>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT b.sha256, b.kind, b.bytes, b.width, b.height, b.captured_at, b.upload,
+                    b.photo, events.site, events.id
+               FROM blobs b
+               JOIN event_photos ep
+                 ON ep.sha256 = (CASE WHEN b.kind = 'photo' THEN b.sha256 ELSE b.photo END)
+               JOIN events ON events.id = ep.event
+              WHERE b.upload = 'pending' AND events.origin = 'local' AND {NOT_REJECTED}
+              ORDER BY events.pos, b.kind = 'thumbnail', b.sha256"
+        ))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((raw_blob(r)?, r.get::<_, String>(8)?, r.get::<_, String>(9)?))
+        })?;
+        let mut seen = std::collections::HashSet::new();
+        let mut uploads = Vec::new();
+        for row in rows {
+            let (raw, site, completion) = row?;
+            if !seen.insert(raw.0.clone()) {
+                continue;
+            }
+            uploads.push(PendingUpload {
+                blob: decode(raw)?,
+                site: SiteId(parse_uuid("event", &site)?),
+                completion: EventId(parse_uuid("event", &completion)?),
+            });
+        }
+        Ok(uploads)
+    }
+
+    /// Records that the server holds a blob (verified). Returns `false` when it is not
+    /// indexed.
+    pub fn mark_uploaded(&mut self, sha256: &str) -> Result<bool, StoreError> {
+        self.set_upload_state(sha256, UploadState::Uploaded)
+    }
+
+    /// Photos of other devices' completions whose thumbnail this device does not hold,
+    /// latest completion first (only well-formed SHA-256 names).
+    pub fn thumbnails_wanted(&self) -> Result<Vec<WantedThumbnail>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT ep.sha256, events.site, events.acted_at, MAX(events.pos) AS last
+               FROM event_photos ep
+               JOIN events ON events.id = ep.event
+              WHERE events.origin = 'remote'
+                AND NOT EXISTS (SELECT 1 FROM blobs b
+                                 WHERE b.photo = ep.sha256 AND b.kind = 'thumbnail')
+              GROUP BY ep.sha256
+              ORDER BY last DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+            ))
+        })?;
+        let mut wanted = Vec::new();
+        for row in rows {
+            let (photo, site, acted_at) = row?;
+            if !is_sha256_hex(&photo) {
+                continue;
+            }
+            wanted.push(WantedThumbnail {
+                photo,
+                site: SiteId(parse_uuid("event", &site)?),
+                completed_at: acted_at.and_then(|t| DateTime::from_timestamp(t, 0)),
+            });
+        }
+        Ok(wanted)
+    }
+
+    /// The indexed thumbnail of a photo (captured here or fetched), if any.
+    pub fn thumbnail_of(&self, photo_sha256: &str) -> Result<Option<BlobRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {BLOB_COLUMNS} FROM blobs WHERE photo = ?1 AND kind = 'thumbnail'
+              ORDER BY sha256 LIMIT 1"
+        ))?;
+        let raw = stmt.query_row(params![photo_sha256], raw_blob).optional()?;
+        raw.map(decode).transpose()
     }
 
     /// Records a blob's upload state. Returns `false` when it is not indexed.

@@ -37,6 +37,15 @@ pub enum StoreError {
     /// The database has no device identity yet.
     #[error("this database has not been set up as a device")]
     NotInitialised,
+    /// A pulled event cannot be stored: its hash does not match its fields, or it claims a
+    /// place in a device's chain that another event holds. Nothing of its page was stored.
+    #[error("the server sent event {event} that cannot be stored: {detail}")]
+    BadPulledEvent {
+        /// The event's id.
+        event: crate::model::EventId,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// A payload cannot be encoded as JSON (never expected for model types).
     #[error("an event cannot be encoded: {0}")]
     Encode(#[from] serde_json::Error),

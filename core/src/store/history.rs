@@ -11,7 +11,7 @@ use rusqlite::{OptionalExtension, params};
 
 use crate::model::{History, OccurrenceId, RoutineId};
 use crate::store::events::EventPayload;
-use crate::store::{Store, StoreError, decode_payload, parse_uuid};
+use crate::store::{NOT_REJECTED, Store, StoreError, decode_payload, parse_uuid};
 
 /// Which completions, excuses and acknowledgements to read. The parts are unioned; an
 /// event matching several is read once.
@@ -39,7 +39,9 @@ impl HistoryWindow {
 }
 
 impl Store {
-    /// The completions, excuses and acknowledgements `window` selects, of every origin.
+    /// The completions, excuses and acknowledgements `window` selects, of every origin,
+    /// leaving out this device's events the server finally rejected (they stay in the log
+    /// and the outbox, but count in no state).
     pub fn history(&self, window: &HistoryWindow) -> Result<History, StoreError> {
         let mut reader = Reader {
             store: self,
@@ -48,28 +50,39 @@ impl Store {
         };
         if window.everything {
             reader.read(
-                "SELECT pos, payload FROM events
-                  WHERE kind IN ('completed', 'excused', 'acknowledged')",
+                &format!(
+                    "SELECT pos, payload FROM events
+                      WHERE kind IN ('completed', 'excused', 'acknowledged') AND {NOT_REJECTED}"
+                ),
                 [],
             )?;
             return Ok(reader.history);
         }
         if let Some((from, until)) = window.due {
             reader.read(
-                "SELECT pos, payload FROM events WHERE due >= ?1 AND due < ?2",
+                &format!(
+                    "SELECT pos, payload FROM events
+                      WHERE due >= ?1 AND due < ?2 AND {NOT_REJECTED}"
+                ),
                 params![from.timestamp(), until.timestamp()],
             )?;
         }
         for (routine, from) in &window.routines {
             let from = from.map_or(i64::MIN, |f| f.timestamp());
             reader.read(
-                "SELECT pos, payload FROM events WHERE routine = ?1 AND due >= ?2",
+                &format!(
+                    "SELECT pos, payload FROM events
+                      WHERE routine = ?1 AND due >= ?2 AND {NOT_REJECTED}"
+                ),
                 params![routine.to_string(), from],
             )?;
         }
         if let Some(from) = window.acks_from {
             reader.read(
-                "SELECT pos, payload FROM events WHERE kind = 'acknowledged' AND acted_at >= ?1",
+                &format!(
+                    "SELECT pos, payload FROM events
+                      WHERE kind = 'acknowledged' AND acted_at >= ?1 AND {NOT_REJECTED}"
+                ),
                 params![from.timestamp()],
             )?;
         }

@@ -30,6 +30,12 @@ pub const MIGRATIONS: &[Migration] = &[
         summary: "routine, due and acted_at columns (backfilled) so queries read only a window",
         sql: V2,
     },
+    Migration {
+        version: 3,
+        summary: "sync: the enrolled server and its last sync, clock skew per event, the photos \
+                  each completion references (backfilled)",
+        sql: V3,
+    },
 ];
 
 /// The newest schema version this build knows.
@@ -106,6 +112,42 @@ UPDATE events
 CREATE INDEX events_due ON events (due) WHERE due IS NOT NULL;
 CREATE INDEX events_routine_due ON events (routine, due) WHERE routine IS NOT NULL;
 CREATE INDEX events_acted ON events (kind, acted_at) WHERE acted_at IS NOT NULL;
+";
+
+const V3: &str = "
+-- The sync server this device is enrolled with (at most one), and how its last sync went.
+CREATE TABLE sync_server (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    base_url        TEXT NOT NULL,
+    token           TEXT NOT NULL,
+    enrolled_at     TEXT NOT NULL,
+    last_sync_at    TEXT,
+    clock_offset_ms INTEGER,
+    clock_offset_at TEXT,
+    last_error      TEXT,
+    last_error_at   TEXT
+);
+-- How far the writing device's clock was off (server - device, ms) when the event was
+-- written (own events) or pushed (as the server reports it), only when beyond the allowed
+-- skew: the event's times are suspect.
+ALTER TABLE events ADD COLUMN clock_skew_ms INTEGER;
+CREATE INDEX events_skewed ON events (kind, pos) WHERE clock_skew_ms IS NOT NULL;
+-- The photos each completion references: what the uploader sends, which thumbnails to fetch.
+CREATE TABLE event_photos (
+    sha256      TEXT NOT NULL,
+    event       TEXT NOT NULL REFERENCES events (id),
+    PRIMARY KEY (sha256, event)
+) WITHOUT ROWID;
+CREATE INDEX event_photos_event ON event_photos (event);
+INSERT OR IGNORE INTO event_photos (sha256, event)
+SELECT p.value, e.id
+  FROM events e,
+       json_each(e.payload, '$.data.results') r,
+       json_each(r.value, '$.answer.sha256') p
+ WHERE e.kind = 'completed'
+   AND json_extract(r.value, '$.answer.kind') = 'photos'
+   AND p.type = 'text';
+CREATE INDEX blobs_photo ON blobs (photo) WHERE photo IS NOT NULL;
 ";
 
 /// The database's schema version (`PRAGMA user_version`).

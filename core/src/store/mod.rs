@@ -15,8 +15,14 @@
 //! - [`events`]: [`Event`], [`EventPayload`], the hash formula, [`Origin`];
 //! - [`migrations`]: the schema, version by version;
 //! - `outbox`, `blobs`, `cursors`: sync state, the blob index, pull positions;
+//! - `server`: the sync server a device is enrolled with, and how its last sync went;
+//! - `pull`: storing a pulled page and its cursor in one transaction;
 //! - `history`: windowed reads of completions, excuses and acknowledgements;
 //! - `chain`: [`Store::verify_chain`].
+//!
+//! A local event the server finally rejected stays in the log and in the outbox (with the
+//! server's reason) but is left out of every state read (history, definitions), so the
+//! device computes what the server computes.
 
 mod blobs;
 mod chain;
@@ -26,6 +32,8 @@ pub mod events;
 mod history;
 pub mod migrations;
 mod outbox;
+mod pull;
+mod server;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -36,7 +44,7 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use blobs::{BlobKind, BlobRecord, UploadState};
+pub use blobs::{BlobKind, BlobRecord, PendingUpload, UploadState, WantedThumbnail};
 pub use chain::{BrokenEvent, ChainProblem, ChainReport};
 pub use error::StoreError;
 pub use events::{
@@ -44,6 +52,7 @@ pub use events::{
 };
 pub use history::HistoryWindow;
 pub use outbox::{OutboxEntry, OutboxSummary, SyncState};
+pub use server::SyncServer;
 
 use crate::model::{DeviceId, EventId, Org, PersonId, SiteId};
 
@@ -149,28 +158,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let existing: Option<String> = tx
-            .query_row("SELECT device FROM device_identity WHERE id = 1", [], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if existing.is_some() {
-            return Err(StoreError::AlreadyInitialised);
-        }
-        tx.execute(
-            "INSERT INTO device_identity (id, device, person, created_at) VALUES (1, ?1, ?2, ?3)",
-            params![
-                identity.device.to_string(),
-                identity.person.to_string(),
-                timestamp(identity.created_at)
-            ],
-        )?;
-        for site in &identity.sites {
-            tx.execute(
-                "INSERT OR IGNORE INTO device_sites (site) VALUES (?1)",
-                params![site.to_string()],
-            )?;
-        }
+        insert_identity(&tx, identity)?;
         let chain = import_chain(identity.device);
         let mut prev = GENESIS_HASH.to_string();
         let mut events = Vec::with_capacity(definitions.len());
@@ -185,12 +173,30 @@ impl Store {
                 payload,
                 prev,
             )?;
-            insert_event(&tx, &event, Origin::Import)?;
+            insert_event(&tx, &event, Origin::Import, None)?;
             prev = event.hash.clone();
             events.push(event);
         }
         tx.commit()?;
         Ok(events)
+    }
+
+    /// Sets up a device enrolled with a sync server, in one transaction: its identity (as
+    /// the server assigned it) and the server's row (address, the device's token, the
+    /// clock offset measured on enrolling). No definitions: they all arrive by pull.
+    /// Returns [`StoreError::AlreadyInitialised`] if the database already has an identity.
+    pub fn initialise_enrolled(
+        &mut self,
+        identity: &DeviceIdentity,
+        server: &SyncServer,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        insert_identity(&tx, identity)?;
+        server::insert_server(&tx, server)?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Appends an event of this device: the next `seq` of its chain, linked to the previous
@@ -231,7 +237,8 @@ impl Store {
             None => (1, GENESIS_HASH.to_string()),
         };
         let event = Event::seal(id, site, author, device, seq, now, payload, prev)?;
-        insert_event(&tx, &event, Origin::Local)?;
+        let skew = server::skew_beyond_limit(&tx)?;
+        insert_event(&tx, &event, Origin::Local, skew)?;
         tx.prepare_cached(
             "INSERT INTO outbox (event, state, reason, changed_at) VALUES (?1, 'pending', NULL, ?2)",
         )?
@@ -266,7 +273,7 @@ impl Store {
         if known.is_some() {
             return Ok(false);
         }
-        insert_event(&tx, event, Origin::Remote)?;
+        insert_event(&tx, event, Origin::Remote, None)?;
         tx.commit()?;
         Ok(true)
     }
@@ -290,7 +297,7 @@ impl Store {
                 .query_row(params![event.id.to_string()], |r| r.get(0))
                 .optional()?;
             if known.is_none() {
-                insert_event(&tx, event, Origin::Remote)?;
+                insert_event(&tx, event, Origin::Remote, None)?;
                 added += 1;
             }
         }
@@ -299,15 +306,17 @@ impl Store {
     }
 
     /// The org as defined by every definition event, in arrival order (see
-    /// [`apply_definition`]).
+    /// [`apply_definition`]), leaving out this device's definitions the server finally
+    /// rejected.
     pub fn definitions(&self) -> Result<Org, StoreError> {
         let mut org = Org::default();
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT payload FROM events
               WHERE kind IN ('org_named', 'site_defined', 'person_defined',
                              'routine_defined', 'absence_recorded')
-              ORDER BY pos",
-        )?;
+                AND {NOT_REJECTED}
+              ORDER BY pos"
+        ))?;
         for payload in stmt.query_map([], |r| r.get::<_, String>(0))? {
             let payload = decode_payload(&payload?)?;
             apply_definition(&mut org, &payload);
@@ -442,16 +451,54 @@ impl RawEvent {
     }
 }
 
-/// Inserts one event row with its indexed columns.
-fn insert_event(conn: &Connection, event: &Event, origin: Origin) -> Result<(), StoreError> {
+/// A condition on `events` rows: not a local event the server finally rejected.
+pub(crate) const NOT_REJECTED: &str = "NOT EXISTS (SELECT 1 FROM outbox
+     WHERE outbox.event = events.id AND outbox.state = 'rejected')";
+
+/// Writes the device's identity row and its sites; refuses a second identity.
+fn insert_identity(conn: &Connection, identity: &DeviceIdentity) -> Result<(), StoreError> {
+    let existing: Option<String> = conn
+        .query_row("SELECT device FROM device_identity WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if existing.is_some() {
+        return Err(StoreError::AlreadyInitialised);
+    }
+    conn.execute(
+        "INSERT INTO device_identity (id, device, person, created_at) VALUES (1, ?1, ?2, ?3)",
+        params![
+            identity.device.to_string(),
+            identity.person.to_string(),
+            timestamp(identity.created_at)
+        ],
+    )?;
+    for site in &identity.sites {
+        conn.execute(
+            "INSERT OR IGNORE INTO device_sites (site) VALUES (?1)",
+            params![site.to_string()],
+        )?;
+    }
+    Ok(())
+}
+
+/// Inserts one event row with its indexed columns (and, for a completion, the photos it
+/// references). `clock_skew_ms`: how far the writing device's clock was off, when beyond
+/// the allowed skew.
+fn insert_event(
+    conn: &Connection,
+    event: &Event,
+    origin: Origin,
+    clock_skew_ms: Option<i64>,
+) -> Result<(), StoreError> {
     let payload = serde_json::to_string(&event.payload)?;
     let seq = i64::try_from(event.seq)
         .map_err(|_| StoreError::corrupt("event", format!("seq {}", event.seq)))?;
     let p = &event.payload;
     conn.prepare_cached(
         "INSERT INTO events (id, origin, device, seq, site, author, device_time, kind, payload,
-                             prev_hash, hash, occurrence, routine, due, acted_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                             prev_hash, hash, occurrence, routine, due, acted_at, clock_skew_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         event.id.to_string(),
@@ -469,7 +516,19 @@ fn insert_event(conn: &Connection, event: &Event, origin: Origin) -> Result<(), 
         p.routine().map(|r| r.to_string()),
         p.due().map(|d| d.timestamp()),
         p.acted_at().map(|a| a.timestamp()),
+        clock_skew_ms,
     ])?;
+    if let EventPayload::Completed(completion) = p {
+        let mut stmt = conn
+            .prepare_cached("INSERT OR IGNORE INTO event_photos (sha256, event) VALUES (?1, ?2)")?;
+        for result in &completion.results {
+            if let crate::model::StepAnswer::Photos { sha256 } = &result.answer {
+                for sha in sha256 {
+                    stmt.execute(params![sha, event.id.to_string()])?;
+                }
+            }
+        }
+    }
     Ok(())
 }
 

@@ -115,6 +115,32 @@ impl Store {
         Ok(changed > 0)
     }
 
+    /// Records the server's answer to a whole push in one transaction: each `(event,
+    /// state)`, in order. Events not in the outbox are skipped. Returns how many entries
+    /// changed.
+    pub fn set_sync_states(
+        &mut self,
+        rulings: &[(EventId, SyncState)],
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut changed = 0;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE outbox SET state = ?2, reason = ?3, changed_at = ?4 WHERE event = ?1",
+            )?;
+            let at = timestamp(now);
+            for (event, state) in rulings {
+                let (state, reason) = state.columns();
+                changed += stmt.execute(params![event.to_string(), state, reason, at])?;
+            }
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+
     /// Every local event's sync state, in `seq` order.
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>, StoreError> {
         let mut stmt = self.conn.prepare_cached(

@@ -1,0 +1,223 @@
+//! The running server's shared state and its router: storage, the org snapshot, the device
+//! registry, blob files and counters, and which handler answers which route with which
+//! body limit.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, head, patch, post, put};
+use chrono::{DateTime, Utc};
+use proofline_core::model::{DeviceId, PROOFLINE_NAMESPACE, PersonId, SiteId};
+use proofline_core::store::{Event, EventPayload, new_event_id};
+use proofline_core::sync::protocol::{MAX_JSON_BODY_BYTES, PushOutcome, UPLOAD_CHUNK_BYTES};
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use uuid::Uuid;
+
+use crate::blob_files::BlobFiles;
+use crate::devices::Devices;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::org::OrgState;
+use crate::ruling::ServerChainRuler;
+use crate::storage::{IngestBatch, Storage};
+use crate::{admin, blobs, enroll, http, sync};
+
+/// Slack allowed over [`UPLOAD_CHUNK_BYTES`] on a `PATCH`.
+const CHUNK_SLACK_BYTES: usize = 64 * 1024;
+
+/// The admin pseudo-person who authors the server's own definitions.
+pub fn admin_person() -> PersonId {
+    PersonId(Uuid::new_v5(&PROOFLINE_NAMESPACE, b"person:@admin"))
+}
+
+/// Everything the handlers share.
+pub struct AppState {
+    /// Durable storage.
+    pub storage: Arc<dyn Storage>,
+    org: RwLock<Arc<OrgState>>,
+    /// Held while a batch is ruled and recorded, so rulings see every earlier batch and
+    /// the org they publish is the latest.
+    pub ingest: Mutex<()>,
+    /// Enrolled devices.
+    pub devices: Devices,
+    /// Counters.
+    pub metrics: Metrics,
+    /// Blob bytes on disk.
+    pub blobs: BlobFiles,
+    admin_token: String,
+    /// Largest blob accepted.
+    pub max_blob_bytes: u64,
+    /// The server's own chain.
+    pub server_device: DeviceId,
+    upload_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("server_device", &self.server_device)
+            .field("max_blob_bytes", &self.max_blob_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`AppState::new`] needs.
+pub struct StateParts {
+    /// Storage, opened.
+    pub storage: Arc<dyn Storage>,
+    /// The org rebuilt from storage.
+    pub org: OrgState,
+    /// Devices from storage.
+    pub devices: Devices,
+    /// Counters.
+    pub metrics: Metrics,
+    /// Blob files.
+    pub blobs: BlobFiles,
+    /// The admin token.
+    pub admin_token: String,
+    /// Largest blob.
+    pub max_blob_bytes: u64,
+    /// The server's chain.
+    pub server_device: DeviceId,
+}
+
+impl AppState {
+    /// The state from its parts.
+    pub fn new(parts: StateParts) -> AppState {
+        AppState {
+            storage: parts.storage,
+            org: RwLock::new(Arc::new(parts.org)),
+            ingest: Mutex::new(()),
+            devices: parts.devices,
+            metrics: parts.metrics,
+            blobs: parts.blobs,
+            admin_token: parts.admin_token,
+            max_blob_bytes: parts.max_blob_bytes,
+            server_device: parts.server_device,
+            upload_locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The current org snapshot.
+    pub fn org(&self) -> Arc<OrgState> {
+        Arc::clone(&self.org.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Replaces the org snapshot (call while holding [`AppState::ingest`]).
+    pub fn publish_org(&self, org: OrgState) {
+        *self.org.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(org);
+    }
+
+    /// Whether `token` is the admin token.
+    pub fn is_admin_token(&self, token: &str) -> bool {
+        crate::auth::secrets_match(token, &self.admin_token)
+    }
+
+    /// The admin token (for the start-up lines and the in-process handle).
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    /// The lock serialising uploads of one blob.
+    pub fn upload_lock(&self, sha256: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.upload_locks.lock().unwrap_or_else(|e| e.into_inner());
+        locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+        Arc::clone(locks.entry(sha256.to_string()).or_default())
+    }
+
+    /// Writes definitions into the server's own chain: `plan` sees the current org and
+    /// returns what to write (site filed under, payload) and a value to hand back. One
+    /// transaction; the org is republished once it is durable. Blocking.
+    pub fn define<T>(
+        &self,
+        now: DateTime<Utc>,
+        plan: impl FnOnce(&OrgState) -> Result<(Vec<(SiteId, EventPayload)>, T), ApiError>,
+    ) -> Result<(usize, T), ApiError> {
+        let _guard = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
+        let base = self.org();
+        let (definitions, value) = plan(&base)?;
+        if definitions.is_empty() {
+            return Ok((0, value));
+        }
+        let head = self.storage.chain_head(self.server_device)?;
+        let mut prev = head.hash;
+        let mut events = Vec::with_capacity(definitions.len());
+        for ((site, payload), seq) in definitions.into_iter().zip(head.seq + 1..) {
+            let event = Event::seal(
+                new_event_id(now),
+                site,
+                admin_person(),
+                self.server_device,
+                seq,
+                now,
+                payload,
+                prev,
+            )
+            .map_err(|e| ApiError::internal("sealing a definition", e))?;
+            prev = event.hash.clone();
+            events.push(event);
+        }
+        let outcomes = self.storage.ingest(
+            IngestBatch {
+                device: self.server_device,
+                events: &events,
+                now,
+                clock_offset_ms: None,
+                clock_skew_ms: None,
+            },
+            &mut ServerChainRuler,
+        )?;
+        let mut org = (*base).clone();
+        for (event, outcome) in events.iter().zip(&outcomes) {
+            match outcome {
+                PushOutcome::Accepted { .. } => org.apply(event.site, &event.payload),
+                other => {
+                    return Err(ApiError::internal(
+                        "recording a definition",
+                        format!("the server's own event {} was ruled {other:?}", event.id),
+                    ));
+                }
+            }
+        }
+        self.publish_org(org);
+        Ok((events.len(), value))
+    }
+}
+
+/// Every route, with its body limit, the error-body and metrics middleware and request
+/// logs.
+pub fn router(state: Arc<AppState>) -> Router {
+    let json_limit = DefaultBodyLimit::max(MAX_JSON_BODY_BYTES);
+    let blob_limit =
+        DefaultBodyLimit::max(usize::try_from(state.max_blob_bytes).unwrap_or(usize::MAX));
+    let chunk_limit = DefaultBodyLimit::max(UPLOAD_CHUNK_BYTES + CHUNK_SLACK_BYTES);
+    let blob_routes = head(blobs::head)
+        .get(blobs::get)
+        .merge(put(blobs::put).layer(blob_limit))
+        .merge(patch(blobs::patch).layer(chunk_limit));
+    Router::new()
+        .route("/healthz", get(http::healthz))
+        .route("/metrics", get(http::metrics))
+        .route("/v1/enroll", post(enroll::enroll).layer(json_limit))
+        .route("/v1/sync/push", post(sync::push).layer(json_limit))
+        .route("/v1/sync/pull", get(sync::pull))
+        .route("/v1/blobs/{sha256}", blob_routes)
+        .route("/v1/blobs/{sha256}/thumbnail", get(blobs::thumbnail))
+        .merge(admin::routes().layer(json_limit))
+        .route_layer(axum::middleware::from_fn(http::label_route))
+        .fallback(http::not_found)
+        .method_not_allowed_fallback(http::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            http::finish_response,
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}

@@ -1,0 +1,831 @@
+//! The SQLite [`Storage`]: `server.db` in WAL mode with `synchronous=FULL`, one writer
+//! connection behind a mutex (SQLite has one writer anyway) and a small pool of read
+//! connections, so pulls and admin reads never wait for a push to commit. WAL checkpoints
+//! run on a background thread of their own, so a push's commit never waits for one.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use proofline_core::model::{DeviceId, EventId, History, PersonId, SiteId};
+use proofline_core::store::{BlobKind, Event, EventPayload, GENESIS_HASH};
+use proofline_core::sync::protocol::{PulledEvent, PushOutcome, RejectCode};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
+use uuid::Uuid;
+
+use super::{
+    ChainHead, DeviceRecord, EnrollmentCode, IngestBatch, Known, PriorRuling, PullPage,
+    RecordedOutcome, Redeemed, RejectedRuling, Ruler, Ruling, Storage, StorageError, StoredBlob,
+    migrations,
+};
+
+/// File name of the database in the data dir.
+pub const DATABASE_FILE: &str = "server.db";
+/// Read connections kept open between requests.
+const MAX_IDLE_READERS: usize = 8;
+/// How often the background thread checkpoints the WAL into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// WAL pages after which a commit checkpoints by itself (a backstop in case the
+/// background checkpoints fall behind; SQLite's default is 1000).
+const AUTOCHECKPOINT_PAGES: i64 = 20_000;
+
+/// The server's SQLite database.
+#[derive(Debug)]
+pub struct SqliteStorage {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    _checkpoints: Checkpointer,
+}
+
+/// Checkpoints the WAL (passively: never blocking the writer or readers) once a second
+/// until dropped.
+#[derive(Debug)]
+struct Checkpointer {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Checkpointer, StorageError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("proofline-checkpoint".into())
+            .spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+                    }
+                }
+            })
+            .map_err(|source| StorageError::Io {
+                what: "starting the checkpoint thread".into(),
+                source,
+            })?;
+        Ok(Checkpointer {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl SqliteStorage {
+    /// Opens (creating and migrating as needed) `server.db` in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<SqliteStorage, StorageError> {
+        let path = data_dir.join(DATABASE_FILE);
+        let mut writer = Connection::open(&path)?;
+        configure(&writer)?;
+        migrations::migrate(&mut writer)?;
+        let checkpoints = Checkpointer::start(&path)?;
+        Ok(SqliteStorage {
+            path,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            _checkpoints: checkpoints,
+        })
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock rolled its transaction back when the transaction
+        // was dropped; the connection itself is fine to keep using.
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` on a read connection from the pool.
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let pooled = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                conn.busy_timeout(Duration::from_secs(5))?;
+                conn
+            }
+        };
+        let result = f(&conn);
+        let mut pool = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < MAX_IDLE_READERS {
+            pool.push(conn);
+        }
+        result
+    }
+}
+
+/// Durability settings of the writer connection.
+fn configure(conn: &Connection) -> Result<(), StorageError> {
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StorageError::corrupt(
+            "database",
+            format!("cannot switch to WAL mode (got {mode})"),
+        ));
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+impl Storage for SqliteStorage {
+    fn ingest(
+        &self,
+        batch: IngestBatch<'_>,
+        ruler: &mut dyn Ruler,
+    ) -> Result<Vec<PushOutcome>, StorageError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let device = batch.device.to_string();
+        let now = timestamp(batch.now);
+        let mut head = chain_head_in(&tx, &device)?;
+        let mut outcomes = Vec::with_capacity(batch.events.len());
+        {
+            let mut at_seq = tx.prepare_cached(
+                "SELECT id, hash, outcome, code, reason, server_seq FROM rulings
+                  WHERE device = ?1 AND seq = ?2",
+            )?;
+            let mut id_taken = tx.prepare_cached("SELECT 1 FROM events WHERE id = ?1")?;
+            let mut insert_event = tx.prepare_cached(
+                "INSERT INTO events (id, site, device, seq, author, kind, event, received_at,
+                                     clock_skew_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            let mut insert_ruling = tx.prepare_cached(
+                "INSERT INTO rulings (device, seq, id, hash, outcome, code, reason, server_seq,
+                                      ruled_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for event in batch.events {
+                let prior = if event.seq <= head.seq {
+                    at_seq
+                        .query_row(params![device, to_i64("seq", event.seq)?], prior_ruling)
+                        .optional()?
+                        .transpose()?
+                } else {
+                    None
+                };
+                let next = head.seq.checked_add(1) == Some(event.seq);
+                let taken = next && id_taken.exists(params![event.id.to_string()])?;
+                let known = Known {
+                    head: &head,
+                    at_seq: prior,
+                    id_taken: taken,
+                };
+                let ruling = match ruler.rule(event, &known) {
+                    Ruling::Reply(outcome) => {
+                        outcomes.push(outcome);
+                        continue;
+                    }
+                    recorded => recorded,
+                };
+                let seq = to_i64("seq", event.seq)?;
+                let id = event.id.to_string();
+                match ruling {
+                    Ruling::Reply(_) => {}
+                    Ruling::Accept => {
+                        let json = serde_json::to_string(event)?;
+                        insert_event.execute(params![
+                            id,
+                            event.site.to_string(),
+                            device,
+                            seq,
+                            event.author.to_string(),
+                            event.payload.kind(),
+                            json,
+                            now,
+                            batch.clock_skew_ms,
+                        ])?;
+                        let server_seq = tx.last_insert_rowid();
+                        insert_ruling.execute(params![
+                            device,
+                            seq,
+                            id,
+                            event.hash,
+                            "accepted",
+                            None::<&str>,
+                            None::<&str>,
+                            server_seq,
+                            now,
+                        ])?;
+                        outcomes.push(PushOutcome::Accepted {
+                            server_seq: to_u64("server_seq", server_seq)?,
+                        });
+                    }
+                    Ruling::Reject { code, reason } => {
+                        insert_ruling.execute(params![
+                            device,
+                            seq,
+                            id,
+                            event.hash,
+                            "rejected",
+                            code_name(code),
+                            reason,
+                            None::<i64>,
+                            now,
+                        ])?;
+                        outcomes.push(PushOutcome::Rejected {
+                            code,
+                            reason,
+                            expected_seq: None,
+                        });
+                    }
+                }
+                head = ChainHead {
+                    seq: event.seq,
+                    hash: event.hash.clone(),
+                };
+            }
+        }
+        tx.prepare_cached(
+            "UPDATE devices SET last_seen = ?2, clock_offset_ms = coalesce(?3, clock_offset_ms)
+              WHERE id = ?1",
+        )?
+        .execute(params![device, now, batch.clock_offset_ms])?;
+        tx.commit()?;
+        Ok(outcomes)
+    }
+
+    fn chain_head(&self, device: DeviceId) -> Result<ChainHead, StorageError> {
+        let conn = self.writer();
+        chain_head_in(&conn, &device.to_string())
+    }
+
+    fn definitions(&self) -> Result<Vec<Event>, StorageError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(DEFINITIONS_QUERY)?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            let mut events = Vec::new();
+            for row in rows {
+                events.push(decode_event(&row?)?);
+            }
+            Ok(events)
+        })
+    }
+
+    fn pull(
+        &self,
+        sites: &[SiteId],
+        exclude: DeviceId,
+        after: u64,
+        limit: usize,
+    ) -> Result<PullPage, StorageError> {
+        if sites.is_empty() || limit == 0 {
+            return Ok(PullPage {
+                events: Vec::new(),
+                more: false,
+            });
+        }
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+        self.read(|conn| {
+            let marks: Vec<String> = (4..4 + sites.len()).map(|n| format!("?{n}")).collect();
+            let marks = marks.join(", ");
+            let sql = format!(
+                "SELECT server_seq, event, received_at, clock_skew_ms FROM events
+                  WHERE server_seq > ?1 AND device != ?2 AND site IN ({marks})
+                  ORDER BY server_seq LIMIT ?3"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut values: Vec<rusqlite::types::Value> =
+                vec![after.into(), exclude.to_string().into(), fetch.into()];
+            values.extend(sites.iter().map(|s| s.to_string().into()));
+            let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            })?;
+            let mut events = Vec::new();
+            let mut more = false;
+            for row in rows {
+                let (server_seq, json, received_at, clock_skew_ms) = row?;
+                if events.len() == limit {
+                    more = true;
+                    break;
+                }
+                events.push(PulledEvent {
+                    server_seq: to_u64("server_seq", server_seq)?,
+                    event: decode_event(&json)?,
+                    received_at: parse_time("received_at", &received_at)?,
+                    clock_skew_ms,
+                });
+            }
+            Ok(PullPage { events, more })
+        })
+    }
+
+    fn history(&self, sites: Option<&[SiteId]>) -> Result<History, StorageError> {
+        self.read(|conn| {
+            let mut sql = String::from(
+                "SELECT event FROM events WHERE kind IN ('completed', 'excused', 'acknowledged')",
+            );
+            let mut values: Vec<rusqlite::types::Value> = Vec::new();
+            if let Some(sites) = sites {
+                if sites.is_empty() {
+                    return Ok(History::default());
+                }
+                sql.push_str(&format!(
+                    " AND site IN ({})",
+                    vec!["?"; sites.len()].join(", ")
+                ));
+                values.extend(sites.iter().map(|s| s.to_string().into()));
+            }
+            sql.push_str(" ORDER BY server_seq");
+            let mut stmt = conn.prepare(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
+                r.get::<_, String>(0)
+            })?;
+            let mut history = History::default();
+            for row in rows {
+                match decode_event(&row?)?.payload {
+                    EventPayload::Completed(c) => history.completions.push(c),
+                    EventPayload::Excused(e) => history.excuses.push(e),
+                    EventPayload::Acknowledged(a) => history.acknowledgements.push(a),
+                    _ => {}
+                }
+            }
+            Ok(history)
+        })
+    }
+
+    fn rejected(&self) -> Result<Vec<RejectedRuling>, StorageError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT id, device, seq, code, reason, ruled_at FROM rulings
+                  WHERE outcome = 'rejected' ORDER BY ruled_at, device, seq",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, device, seq, code, reason, at) = row?;
+                out.push(RejectedRuling {
+                    id: EventId(parse_uuid("ruling", &id)?),
+                    device: DeviceId(parse_uuid("ruling", &device)?),
+                    seq: to_u64("seq", seq)?,
+                    code: parse_code(code.as_deref().unwrap_or_default())?,
+                    reason: reason.unwrap_or_default(),
+                    at: parse_time("ruling", &at)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn server_device(
+        &self,
+        candidate: DeviceId,
+        now: DateTime<Utc>,
+    ) -> Result<DeviceId, StorageError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let stored: Option<String> = tx
+            .query_row("SELECT device FROM server_chain WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let device = match stored {
+            Some(text) => DeviceId(parse_uuid("server chain", &text)?),
+            None => {
+                tx.execute(
+                    "INSERT INTO server_chain (id, device, created_at) VALUES (1, ?1, ?2)",
+                    params![candidate.to_string(), timestamp(now)],
+                )?;
+                candidate
+            }
+        };
+        tx.commit()?;
+        Ok(device)
+    }
+
+    fn add_enrollment_code(&self, code: &EnrollmentCode) -> Result<(), StorageError> {
+        let conn = self.writer();
+        conn.execute(
+            "INSERT INTO enrollment_codes (code_sha256, person, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                code.code_sha256,
+                code.person.to_string(),
+                timestamp(code.created_at),
+                timestamp(code.expires_at)
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn redeem_enrollment_code(
+        &self,
+        code_sha256: &str,
+        device: DeviceRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Redeemed, StorageError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found: Option<(String, String, Option<String>)> = tx
+            .query_row(
+                "SELECT person, expires_at, used_at FROM enrollment_codes WHERE code_sha256 = ?1",
+                params![code_sha256],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((person, expires_at, used_at)) = found else {
+            return Ok(Redeemed::Unknown);
+        };
+        if used_at.is_some() {
+            return Ok(Redeemed::Used);
+        }
+        let expires_at = parse_time("enrollment code", &expires_at)?;
+        if expires_at <= now {
+            return Ok(Redeemed::Expired(expires_at));
+        }
+        let device = DeviceRecord {
+            person: PersonId(parse_uuid("enrollment code", &person)?),
+            ..device
+        };
+        tx.execute(
+            "UPDATE enrollment_codes SET used_at = ?2, device = ?3 WHERE code_sha256 = ?1",
+            params![code_sha256, timestamp(now), device.id.to_string()],
+        )?;
+        tx.execute(
+            "INSERT INTO devices (id, person, token_sha256, name, platform, created_at,
+                                  last_seen, clock_offset_ms, revoked_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL)",
+            params![
+                device.id.to_string(),
+                device.person.to_string(),
+                device.token_sha256,
+                device.name,
+                device.platform,
+                timestamp(device.created_at),
+                device.last_seen.map(timestamp),
+                device.clock_offset_ms,
+            ],
+        )?;
+        tx.commit()?;
+        Ok(Redeemed::Enrolled(device))
+    }
+
+    fn devices(&self) -> Result<Vec<DeviceRecord>, StorageError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT id, person, token_sha256, name, platform, created_at, last_seen,
+                        clock_offset_ms, revoked_at
+                   FROM devices ORDER BY created_at, id",
+            )?;
+            let rows = stmt.query_map([], raw_device)?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(row?.decode()?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn revoke_device(&self, device: DeviceId, now: DateTime<Utc>) -> Result<bool, StorageError> {
+        let conn = self.writer();
+        let changed = conn.execute(
+            "UPDATE devices SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
+            params![device.to_string(), timestamp(now)],
+        )?;
+        Ok(changed > 0)
+    }
+
+    fn touch_device(&self, device: DeviceId, at: DateTime<Utc>) -> Result<(), StorageError> {
+        let conn = self.writer();
+        conn.execute(
+            "UPDATE devices SET last_seen = ?2 WHERE id = ?1",
+            params![device.to_string(), timestamp(at)],
+        )?;
+        Ok(())
+    }
+
+    fn blob(&self, sha256: &str) -> Result<Option<StoredBlob>, StorageError> {
+        self.read(|conn| {
+            let raw = conn
+                .prepare_cached(&format!(
+                    "SELECT {BLOB_COLUMNS} FROM blobs WHERE sha256 = ?1"
+                ))?
+                .query_row(params![sha256], raw_blob)
+                .optional()?;
+            raw.map(|raw| raw.decode(conn)).transpose()
+        })
+    }
+
+    fn thumbnail_of(&self, photo_sha256: &str) -> Result<Option<StoredBlob>, StorageError> {
+        self.read(|conn| {
+            let raw = conn
+                .prepare_cached(&format!(
+                    "SELECT {BLOB_COLUMNS} FROM blobs
+                      WHERE photo = ?1 AND kind = 'thumbnail'
+                      ORDER BY uploaded_at LIMIT 1"
+                ))?
+                .query_row(params![photo_sha256], raw_blob)
+                .optional()?;
+            raw.map(|raw| raw.decode(conn)).transpose()
+        })
+    }
+
+    fn put_blob(&self, blob: &StoredBlob) -> Result<bool, StorageError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let added = tx.execute(
+            "INSERT OR IGNORE INTO blobs (sha256, bytes, kind, photo, width, height,
+                                          captured_at, uploaded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                blob.sha256,
+                to_i64("bytes", blob.bytes)?,
+                kind_name(blob.kind),
+                blob.photo,
+                blob.width,
+                blob.height,
+                blob.captured_at.map(timestamp),
+                timestamp(blob.uploaded_at),
+            ],
+        )?;
+        for site in &blob.sites {
+            tx.execute(
+                "INSERT OR IGNORE INTO blob_sites (sha256, site) VALUES (?1, ?2)",
+                params![blob.sha256, site.to_string()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(added > 0)
+    }
+
+    fn blob_bytes(&self) -> Result<u64, StorageError> {
+        self.read(|conn| {
+            let total: i64 =
+                conn.query_row("SELECT coalesce(sum(bytes), 0) FROM blobs", [], |r| {
+                    r.get(0)
+                })?;
+            to_u64("blob bytes", total)
+        })
+    }
+}
+
+/// Every definition in server order; its `WHERE` matches the partial index
+/// `events_definitions` word for word, so work events cost that index nothing.
+const DEFINITIONS_QUERY: &str = "SELECT event FROM events
+  WHERE kind IN ('org_named', 'site_defined', 'person_defined', 'routine_defined',
+                 'absence_recorded')
+  ORDER BY server_seq";
+
+fn chain_head_in(conn: &Connection, device: &str) -> Result<ChainHead, StorageError> {
+    let last: Option<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT seq, hash FROM rulings WHERE device = ?1 ORDER BY seq DESC LIMIT 1",
+        )?
+        .query_row(params![device], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(match last {
+        Some((seq, hash)) => ChainHead {
+            seq: to_u64("seq", seq)?,
+            hash,
+        },
+        None => ChainHead {
+            seq: 0,
+            hash: GENESIS_HASH.to_string(),
+        },
+    })
+}
+
+/// Reads a `rulings` row; the outer result is SQLite's, the inner one the decoding's.
+fn prior_ruling(r: &Row<'_>) -> rusqlite::Result<Result<PriorRuling, StorageError>> {
+    let id: String = r.get(0)?;
+    let hash: String = r.get(1)?;
+    let outcome: String = r.get(2)?;
+    let code: Option<String> = r.get(3)?;
+    let reason: Option<String> = r.get(4)?;
+    let server_seq: Option<i64> = r.get(5)?;
+    Ok((|| {
+        let outcome = match outcome.as_str() {
+            "accepted" => RecordedOutcome::Accepted {
+                server_seq: to_u64("server_seq", server_seq.unwrap_or_default())?,
+            },
+            _ => RecordedOutcome::Rejected {
+                code: parse_code(code.as_deref().unwrap_or_default())?,
+                reason: reason.unwrap_or_default(),
+            },
+        };
+        Ok(PriorRuling {
+            id: EventId(parse_uuid("ruling", &id)?),
+            hash,
+            outcome,
+        })
+    })())
+}
+
+/// A `devices` row before decoding.
+struct RawDevice {
+    id: String,
+    person: String,
+    token_sha256: String,
+    name: Option<String>,
+    platform: Option<String>,
+    created_at: String,
+    last_seen: Option<String>,
+    clock_offset_ms: Option<i64>,
+    revoked_at: Option<String>,
+}
+
+fn raw_device(r: &Row<'_>) -> rusqlite::Result<RawDevice> {
+    Ok(RawDevice {
+        id: r.get(0)?,
+        person: r.get(1)?,
+        token_sha256: r.get(2)?,
+        name: r.get(3)?,
+        platform: r.get(4)?,
+        created_at: r.get(5)?,
+        last_seen: r.get(6)?,
+        clock_offset_ms: r.get(7)?,
+        revoked_at: r.get(8)?,
+    })
+}
+
+impl RawDevice {
+    fn decode(self) -> Result<DeviceRecord, StorageError> {
+        Ok(DeviceRecord {
+            id: DeviceId(parse_uuid("device", &self.id)?),
+            person: PersonId(parse_uuid("device", &self.person)?),
+            token_sha256: self.token_sha256,
+            name: self.name,
+            platform: self.platform,
+            created_at: parse_time("device", &self.created_at)?,
+            last_seen: self
+                .last_seen
+                .map(|t| parse_time("device", &t))
+                .transpose()?,
+            clock_offset_ms: self.clock_offset_ms,
+            revoked_at: self
+                .revoked_at
+                .map(|t| parse_time("device", &t))
+                .transpose()?,
+        })
+    }
+}
+
+const BLOB_COLUMNS: &str = "sha256, bytes, kind, photo, width, height, captured_at, uploaded_at";
+
+/// A `blobs` row before decoding.
+struct RawBlob {
+    sha256: String,
+    bytes: i64,
+    kind: String,
+    photo: Option<String>,
+    width: Option<u32>,
+    height: Option<u32>,
+    captured_at: Option<String>,
+    uploaded_at: String,
+}
+
+fn raw_blob(r: &Row<'_>) -> rusqlite::Result<RawBlob> {
+    Ok(RawBlob {
+        sha256: r.get(0)?,
+        bytes: r.get(1)?,
+        kind: r.get(2)?,
+        photo: r.get(3)?,
+        width: r.get(4)?,
+        height: r.get(5)?,
+        captured_at: r.get(6)?,
+        uploaded_at: r.get(7)?,
+    })
+}
+
+impl RawBlob {
+    fn decode(self, conn: &Connection) -> Result<StoredBlob, StorageError> {
+        let mut stmt =
+            conn.prepare_cached("SELECT site FROM blob_sites WHERE sha256 = ?1 ORDER BY site")?;
+        let mut sites = Vec::new();
+        for site in stmt.query_map(params![self.sha256], |r| r.get::<_, String>(0))? {
+            sites.push(SiteId(parse_uuid("blob site", &site?)?));
+        }
+        Ok(StoredBlob {
+            bytes: to_u64("blob bytes", self.bytes)?,
+            kind: match self.kind.as_str() {
+                "thumbnail" => BlobKind::Thumbnail,
+                "photo" => BlobKind::Photo,
+                other => return Err(StorageError::corrupt("blob", format!("kind {other:?}"))),
+            },
+            photo: self.photo,
+            width: self.width,
+            height: self.height,
+            captured_at: self
+                .captured_at
+                .map(|t| parse_time("blob", &t))
+                .transpose()?,
+            uploaded_at: parse_time("blob", &self.uploaded_at)?,
+            sites,
+            sha256: self.sha256,
+        })
+    }
+}
+
+fn kind_name(kind: BlobKind) -> &'static str {
+    match kind {
+        BlobKind::Photo => "photo",
+        BlobKind::Thumbnail => "thumbnail",
+    }
+}
+
+/// The snake_case name of a rejection code, as stored and sent.
+pub(crate) fn code_name(code: RejectCode) -> &'static str {
+    match code {
+        RejectCode::SequenceGap => "sequence_gap",
+        RejectCode::SequenceConflict => "sequence_conflict",
+        RejectCode::BadHash => "bad_hash",
+        RejectCode::WrongDevice => "wrong_device",
+        RejectCode::NotAllowed => "not_allowed",
+        RejectCode::UnknownReference => "unknown_reference",
+        RejectCode::NotAnOccurrence => "not_an_occurrence",
+        RejectCode::ProofIncomplete => "proof_incomplete",
+        RejectCode::Invalid => "invalid",
+    }
+}
+
+fn parse_code(text: &str) -> Result<RejectCode, StorageError> {
+    serde_json::from_value(serde_json::Value::String(text.to_string()))
+        .map_err(|_| StorageError::corrupt("ruling", format!("rejection code {text:?}")))
+}
+
+/// An instant as stored: RFC 3339, UTC, `Z`, always microseconds, so text order is time
+/// order.
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_time(what: &'static str, text: &str) -> Result<DateTime<Utc>, StorageError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StorageError::corrupt(what, format!("bad instant {text:?}: {e}")))
+}
+
+fn parse_uuid(what: &'static str, text: &str) -> Result<Uuid, StorageError> {
+    Uuid::parse_str(text).map_err(|e| StorageError::corrupt(what, format!("bad id {text:?}: {e}")))
+}
+
+fn decode_event(json: &str) -> Result<Event, StorageError> {
+    serde_json::from_str(json).map_err(|e| StorageError::corrupt("event", e))
+}
+
+fn to_i64(what: &'static str, value: u64) -> Result<i64, StorageError> {
+    i64::try_from(value).map_err(|_| StorageError::corrupt(what, format!("{value} is too large")))
+}
+
+fn to_u64(what: &'static str, value: i64) -> Result<u64, StorageError> {
+    u64::try_from(value).map_err(|_| StorageError::corrupt(what, format!("{value} is negative")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reading_the_definitions_uses_the_partial_index() {
+        let dir = tempfile::tempdir().expect("dir");
+        let storage = SqliteStorage::open(dir.path()).expect("open");
+        let conn = storage.writer();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {DEFINITIONS_QUERY}"))
+            .expect("explain")
+            .query_map([], |r| r.get::<_, String>(3))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("plan");
+        assert!(
+            plan.iter().any(|step| step.contains("events_definitions")),
+            "{plan:?}"
+        );
+    }
+}
