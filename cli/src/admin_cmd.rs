@@ -13,7 +13,8 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use proofline_core::model::{DeviceId, Org, Role};
 use proofline_core::routines_file::load_routines_file;
-use proofline_core::sync::admin::{AdminClient, AdminOrg, CodeRequest, NewPerson, NewSite};
+use proofline_core::sync::admin::AdminClient;
+use proofline_core::sync::admin_protocol::{AdminOrg, CodeRequest, NewPerson, NewSite};
 use proofline_core::sync::client::{ClientOptions, SyncError};
 use serde::Serialize;
 
@@ -187,6 +188,8 @@ pub fn run(args: &AdminArgs, json: bool) -> Result<(), CliError> {
                 key: non_empty("KEY", key)?,
                 name: non_empty("NAME", name)?,
                 time_zone: zone.name().to_string(),
+                closed_weekdays: None,
+                holidays: None,
             };
             add_site(&client(args)?, &site, json)
         }
@@ -196,7 +199,10 @@ pub fn run(args: &AdminArgs, json: bool) -> Result<(), CliError> {
             let person = NewPerson {
                 key: non_empty("KEY", key)?,
                 name: non_empty("NAME", name)?,
-                roles: parse_roles(roles)?,
+                roles: parse_roles(roles)?
+                    .into_iter()
+                    .map(|(site, role)| (site, role.as_str().to_string()))
+                    .collect(),
             };
             add_person(&client(args)?, &person, json)
         }
@@ -311,23 +317,15 @@ fn import(client: &AdminClient, args: &ImportArgs, toml: &str, json: bool) -> Re
     if json {
         return output::print_json(&answer);
     }
-    let count = |key: &str| -> String {
-        match answer.get(key) {
-            Some(serde_json::Value::Number(n)) => n.to_string(),
-            Some(serde_json::Value::Array(a)) => a.len().to_string(),
-            Some(other) => other.to_string(),
-            None => "?".to_string(),
-        }
-    };
     output::print(&format!(
         "Imported {} into {}: {} sites, {} people, {} routines, {} absences ({} events written).\n",
         args.file.display(),
         client.base_url(),
-        count("sites"),
-        count("people"),
-        count("routines"),
-        count("absences"),
-        count("events_written"),
+        answer.sites,
+        answer.people,
+        answer.routines,
+        answer.absences,
+        answer.events_written,
     ))
 }
 
@@ -344,7 +342,7 @@ fn code(
     let code = client
         .enrollment_code(&CodeRequest {
             person,
-            expires_in_minutes: hours.map(|h| h.saturating_mul(60)),
+            expires_in_minutes: hours.map(|h| i64::from(h) * 60),
             expires_at: None,
         })
         .map_err(admin_error)?;

@@ -176,6 +176,8 @@ fn seed(version: u32, conn: &Connection, seed: &Seed) {
         1 => seed_v1(conn, seed),
         2 => seed_v2(conn, seed),
         3 => seed_v3(conn, seed),
+        // Version 4 changed only indexes: rows are written as version 3 wrote them.
+        4 => seed_v3(conn, seed),
         v => panic!("schema version {v} has no seed: add one to tests/store_migrations.rs"),
     }
 }
@@ -335,6 +337,101 @@ fn historic_database(version: u32, seed_data: &Seed) -> tempfile::TempDir {
     dir
 }
 
+/// The indexes of `events` at the latest version (besides the unique `id` and
+/// `(device, seq)`), by name.
+const LATEST_EVENT_INDEXES: &[&str] = &[
+    "events_acks",
+    "events_definitions",
+    "events_due",
+    "events_occurrence_prefix",
+    "events_routine_due",
+    "events_skewed",
+];
+
+/// The named (not automatic) indexes of `events`, sorted.
+fn event_indexes(conn: &Connection) -> Vec<String> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT name FROM sqlite_master
+              WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL
+              ORDER BY name",
+        )
+        .expect("indexes");
+    stmt.query_map([], |r| r.get(0))
+        .expect("indexes")
+        .map(|r| r.expect("index"))
+        .collect()
+}
+
+#[test]
+fn version_4_indexes_definitions_and_acknowledgements_apart_and_occurrences_by_prefix() {
+    let s = seed_events();
+    let dir = historic_database(3, &s);
+    let before = {
+        let conn = Connection::open(dir.path().join(DB_FILE)).expect("open");
+        event_indexes(&conn)
+    };
+    assert_eq!(
+        before,
+        [
+            "events_acted",
+            "events_due",
+            "events_kind",
+            "events_occurrence",
+            "events_routine_due",
+            "events_skewed",
+        ]
+    );
+    let mut store = Store::open(&dir.path().join(DB_FILE)).expect("upgrade");
+    assert_eq!(event_indexes(store.connection()), LATEST_EVENT_INDEXES);
+    let conn = store.connection();
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
+    // The partial indexes hold only their rows: every definition (no acted_at), the one
+    // acknowledgement, the completion and the excuse (they name an occurrence).
+    assert_eq!(
+        count("SELECT count(*) FROM events INDEXED BY events_definitions WHERE acted_at IS NULL"),
+        s.imported.len() as i64
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM events INDEXED BY events_acks
+              WHERE kind = 'acknowledged' AND acted_at > 0"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM events INDEXED BY events_occurrence_prefix
+              WHERE occurrence IS NOT NULL AND substr(occurrence, 1, 8) > ''"
+        ),
+        2
+    );
+    // New rows go into them too.
+    let id = proofline_core::store::new_event_id(at("2026-12-09T18:00:00Z"));
+    store
+        .append_local(
+            id,
+            s.site,
+            maria(),
+            at("2026-12-09T18:00:00Z"),
+            EventPayload::Acknowledged(Acknowledgement {
+                id,
+                escalation: EscalationId(Uuid::from_u128(0x79)),
+                by: maria(),
+                at: at("2026-12-09T18:00:00Z"),
+            }),
+        )
+        .expect("append");
+    let history = store
+        .history(&HistoryWindow {
+            acks_from: Some(at("2026-12-09T17:30:00Z")),
+            ..HistoryWindow::default()
+        })
+        .expect("acks");
+    assert_eq!(history.acknowledgements.len(), 1);
+    assert_eq!(history.acknowledgements[0].id, id);
+}
+
 #[test]
 fn migrations_are_numbered_from_one_without_gaps() {
     for (i, m) in MIGRATIONS.iter().enumerate() {
@@ -485,6 +582,21 @@ fn every_historic_version_upgrades_to_the_latest_without_losing_data() {
             history,
             store.history(&HistoryWindow::everything()).expect("all")
         );
+        // Version 4's indexes, whatever the version upgraded from.
+        assert_eq!(
+            event_indexes(store.connection()),
+            LATEST_EVENT_INDEXES,
+            "v{historic}"
+        );
+        assert_eq!(
+            store
+                .connection()
+                .query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))
+                .expect("integrity"),
+            "ok",
+            "v{historic}"
+        );
+
         drop(store);
 
         // Opening again changes nothing.

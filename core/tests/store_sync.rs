@@ -134,6 +134,25 @@ fn remote_completions(n: u128) -> Vec<Event> {
     )
 }
 
+/// The schema's CHECK constraints hold on the store's connection (a pull waives them for
+/// its own rows only, while it writes them).
+fn assert_checks_enforced(store: &Store) {
+    let conn = store.connection();
+    let waived: bool = conn
+        .query_row("PRAGMA ignore_check_constraints", [], |r| r.get(0))
+        .expect("pragma");
+    assert!(!waived, "CHECK constraints left waived");
+    let err = conn
+        .execute(
+            "INSERT INTO events (id, origin, device, seq, site, author, device_time, kind,
+                                 payload, prev_hash, hash)
+             VALUES ('x', 'elsewhere', 'd', 1, 's', 'a', 't', 'k', '{}', 'p', 'h')",
+            [],
+        )
+        .expect_err("origin outside the CHECK");
+    assert!(err.to_string().contains("CHECK constraint failed"), "{err}");
+}
+
 #[test]
 fn a_pulled_page_is_stored_with_its_cursor_and_only_once() {
     let dir = tempfile::tempdir().expect("dir");
@@ -153,6 +172,7 @@ fn a_pulled_page_is_stored_with_its_cursor_and_only_once() {
         .expect("page again");
     assert!(again.is_empty());
     assert_eq!(store.event_counts().expect("counts"), (0, 0, 3));
+    assert_checks_enforced(&store);
     assert_eq!(
         store
             .history(&HistoryWindow::everything())
@@ -233,6 +253,7 @@ fn a_pulled_event_claiming_a_taken_chain_position_is_refused_whole() {
     assert!(err.to_string().contains("position 1"), "{err}");
     assert_eq!(store.event_counts().expect("counts"), (0, 0, 1));
     assert_eq!(store.cursor(SERVER).expect("cursor").as_deref(), Some("1"));
+    assert_checks_enforced(&store);
 }
 
 #[test]

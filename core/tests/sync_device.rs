@@ -23,9 +23,9 @@ use proofline_core::store::{
 };
 use proofline_core::sync::client::{BlobUpload, ClientOptions, SyncClient};
 use proofline_core::sync::protocol::{
-    BlobReceipt, EnrollRequest, EnrollResponse, ErrorBody, HEADER_SHA256, HEADER_UPLOAD_LENGTH,
-    HEADER_UPLOAD_OFFSET, PullResponse, PulledEvent, PushOutcome, PushRequest, PushResponse,
-    PushResult, RejectCode, SiteMembership,
+    BlobReceipt, DEFAULT_PULL_LIMIT, EnrollRequest, EnrollResponse, ErrorBody, HEADER_SHA256,
+    HEADER_UPLOAD_LENGTH, HEADER_UPLOAD_OFFSET, MAX_PULL_LIMIT, PullResponse, PulledEvent,
+    PushOutcome, PushRequest, PushResponse, PushResult, RejectCode, SiteMembership,
 };
 use uuid::Uuid;
 
@@ -72,6 +72,8 @@ struct Fake {
     revoked: bool,
     /// "METHOD /path" of every request, in order.
     requests: Vec<String>,
+    /// The `limit` of every pull, in order.
+    pull_limits: Vec<usize>,
 }
 
 impl Fake {
@@ -371,6 +373,7 @@ fn route(fake: &mut Fake, r: &Request) -> Answer {
                 .get("limit")
                 .and_then(|l| l.parse().ok())
                 .unwrap_or(1000);
+            fake.pull_limits.push(limit);
             let me = fake.device;
             let newer: Vec<&PulledEvent> = fake
                 .log
@@ -1026,4 +1029,89 @@ fn a_large_photo_resumes_from_the_offset_the_server_reports() {
         .expect("again");
     assert!(again.already_stored);
     assert_eq!(again.sent_bytes, 0);
+}
+
+#[test]
+fn a_device_far_behind_pulls_in_large_pages_and_stops_before_a_damaged_one() {
+    let now = at("2026-12-09T10:00:00Z");
+    let server = Server::start(now);
+    let org = restaurant();
+    let fridge = routine(&org, "fridge-temps").id;
+    // Sam's phone has months of completions on the server; one of them was damaged on
+    // the way (its note changed after it was sealed).
+    const SAMS: usize = 8_000;
+    let (total, damaged) = {
+        let mut fake = server.fake();
+        let site = fake.site.expect("site");
+        let start = at("2026-06-01T00:00:00Z");
+        for i in 0..SAMS {
+            let due = start + chrono::Duration::minutes(15 * i as i64);
+            let completion = proofline_core::model::Completion {
+                id: EventId(Uuid::from_u128(0x7000_0000 + i as u128)),
+                occurrence: proofline_core::occurrence::occurrence_id(fridge, due),
+                due,
+                routine: fridge,
+                routine_version: 1,
+                by: person_id("sam"),
+                at: due + chrono::Duration::minutes(4),
+                results: vec![reading("walk-in", 3.0), reading("reach-in", 4.0)],
+                note: None,
+            };
+            let event = fake.seal(
+                SAMS_PHONE,
+                site,
+                person_id("sam"),
+                EventPayload::Completed(completion),
+            );
+            fake.append(event, None);
+        }
+        let damaged = 7_000;
+        let intact = fake.log[damaged].event.clone();
+        if let EventPayload::Completed(c) = &mut fake.log[damaged].event.payload {
+            c.note = Some("changed on the way".into());
+        }
+        (fake.log.len(), (damaged, intact))
+    };
+    let tmp = tempfile::tempdir().expect("dir");
+    let dir = tmp.path().join("maria");
+    let device = enroll(&server, &dir, now);
+
+    // The first page has the default size; the link is fast, so the next ones are as
+    // large as the server allows. The page holding the damaged event is refused whole:
+    // everything before it is stored, with the cursor after the last good page.
+    assert_eq!(
+        server.fake().pull_limits,
+        [DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PULL_LIMIT]
+    );
+    let stored = DEFAULT_PULL_LIMIT + MAX_PULL_LIMIT;
+    assert!(damaged.0 >= stored && damaged.0 < stored + MAX_PULL_LIMIT);
+    let status = device.sync_status().expect("status");
+    let error = status.last_error.expect("the first sync did not complete");
+    assert!(
+        error.contains("hash does not match") && error.contains("nothing of that page was stored"),
+        "{error}"
+    );
+    let store = Store::open(&dir.join(DB_FILE)).expect("store");
+    assert_eq!(store.event_counts().expect("counts"), (0, 0, stored as u64));
+    assert_eq!(
+        store.cursor(&server.url).expect("cursor"),
+        Some(stored.to_string())
+    );
+    assert_eq!(device.org().routines.len(), 6);
+
+    // Repaired on the server, the next sync goes on from the cursor and completes.
+    {
+        let mut fake = server.fake();
+        fake.log[damaged.0].event = damaged.1;
+        fake.pull_limits.clear();
+    }
+    let report = device.sync(at("2026-12-09T10:05:00Z")).expect("sync");
+    assert!(report.complete, "{:?}", report.errors);
+    assert_eq!(report.pulled as usize, total - stored);
+    assert_eq!(server.fake().pull_limits[0], DEFAULT_PULL_LIMIT);
+    assert_eq!(store.event_counts().expect("counts"), (0, 0, total as u64));
+    let history = store
+        .history(&proofline_core::store::HistoryWindow::everything())
+        .expect("history");
+    assert_eq!(history.completions.len(), SAMS);
 }

@@ -22,7 +22,8 @@ use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::org::OrgState;
 use crate::ruling::ServerChainRuler;
-use crate::storage::{IngestBatch, Storage};
+use crate::storage::{IngestBatch, PreparedEvent, Storage};
+use crate::writer::Writer;
 use crate::{admin, blobs, enroll, http, sync};
 
 /// Slack allowed over [`UPLOAD_CHUNK_BYTES`] on a `PATCH`.
@@ -38,9 +39,11 @@ pub struct AppState {
     /// Durable storage.
     pub storage: Arc<dyn Storage>,
     org: RwLock<Arc<OrgState>>,
-    /// Held while a batch is ruled and recorded, so rulings see every earlier batch and
-    /// the org they publish is the latest.
+    /// Held while a batch (or the writer's group of pushes) is ruled and recorded, so
+    /// rulings see every earlier batch and the org they publish is the latest.
     pub ingest: Mutex<()>,
+    /// The push writer (group commits).
+    pub writer: Writer,
     /// Enrolled devices.
     pub devices: Devices,
     /// Counters.
@@ -91,6 +94,7 @@ impl AppState {
             storage: parts.storage,
             org: RwLock::new(Arc::new(parts.org)),
             ingest: Mutex::new(()),
+            writer: Writer::new(),
             devices: parts.devices,
             metrics: parts.metrics,
             blobs: parts.blobs,
@@ -108,7 +112,13 @@ impl AppState {
 
     /// Replaces the org snapshot (call while holding [`AppState::ingest`]).
     pub fn publish_org(&self, org: OrgState) {
-        *self.org.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(org);
+        self.publish_org_arc(Arc::new(org));
+    }
+
+    /// Replaces the org snapshot with a shared one (call while holding
+    /// [`AppState::ingest`]).
+    pub fn publish_org_arc(&self, org: Arc<OrgState>) {
+        *self.org.write().unwrap_or_else(|e| e.into_inner()) = org;
     }
 
     /// Whether `token` is the admin token.
@@ -158,7 +168,7 @@ impl AppState {
             )
             .map_err(|e| ApiError::internal("sealing a definition", e))?;
             prev = event.hash.clone();
-            events.push(event);
+            events.push(PreparedEvent::checked(event));
         }
         let outcomes = self.storage.ingest(
             IngestBatch {
@@ -171,7 +181,7 @@ impl AppState {
             &mut ServerChainRuler,
         )?;
         let mut org = (*base).clone();
-        for (event, outcome) in events.iter().zip(&outcomes) {
+        for (event, outcome) in events.iter().map(|e| &e.event).zip(&outcomes) {
             match outcome {
                 PushOutcome::Accepted { .. } => org.apply(event.site, &event.payload),
                 other => {

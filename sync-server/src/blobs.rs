@@ -23,6 +23,7 @@ use crate::app::AppState;
 use crate::blob_files::{BlobFileError, ChunkResult};
 use crate::error::ApiError;
 use crate::http::{DeviceAuth, body_rejection};
+use crate::storage::sqlite::parse_kind;
 use crate::storage::{DeviceRecord, StoredBlob};
 
 /// Whether `text` is a SHA-256 in lowercase hex.
@@ -104,13 +105,12 @@ fn upload_meta(
         )));
     }
     let kind = match header(headers, HEADER_KIND)? {
-        None | Some("photo") => BlobKind::Photo,
-        Some("thumbnail") => BlobKind::Thumbnail,
-        Some(other) => {
-            return Err(ApiError::BadRequest(format!(
-                "the {HEADER_KIND} header is {other:?}; it is `photo` or `thumbnail`"
-            )));
-        }
+        None => BlobKind::Photo,
+        Some(text) => parse_kind(text).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "the {HEADER_KIND} header is {text:?}; it is `photo` or `thumbnail`"
+            ))
+        })?,
     };
     let photo = match header(headers, HEADER_PHOTO)? {
         Some(p) => {
@@ -192,10 +192,7 @@ fn blob_headers(blob: &StoredBlob) -> HeaderMap {
     }
     headers.insert(
         HeaderName::from_static(HEADER_KIND),
-        HeaderValue::from_static(match blob.kind {
-            BlobKind::Photo => "photo",
-            BlobKind::Thumbnail => "thumbnail",
-        }),
+        HeaderValue::from_static(blob.kind.as_str()),
     );
     if let Some(w) = blob.width {
         headers.insert(HeaderName::from_static(HEADER_WIDTH), HeaderValue::from(w));

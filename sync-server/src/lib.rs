@@ -10,6 +10,7 @@
 //! - [`error`]: the one mapping from errors to HTTP answers;
 //! - [`auth`]: tokens, enrollment codes, hashing;
 //! - [`enroll`], [`sync`], [`blobs`], [`admin`]: the routes;
+//! - [`writer`]: the thread that records pushes, in group commits;
 //! - [`ruling`] and [`trust`]: how a pushed event is ruled on;
 //! - [`org`]: the org the server derives from accepted definitions;
 //! - [`devices`]: enrolled devices in memory;
@@ -36,5 +37,6 @@ pub mod server;
 pub mod storage;
 pub mod sync;
 pub mod trust;
+pub mod writer;
 
 pub use server::{Config, RunningServer, ServerError, Startup, start};

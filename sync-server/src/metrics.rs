@@ -17,8 +17,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::Duration;
 use proofline_core::sync::protocol::PushOutcome;
 
-use crate::storage::sqlite::code_name;
-
 /// The server's counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -64,7 +62,7 @@ impl Metrics {
                     self.duplicate.fetch_add(1, Ordering::Relaxed);
                 }
                 PushOutcome::Rejected { code, .. } => {
-                    *rejected.entry(code_name(*code)).or_default() += 1;
+                    *rejected.entry(code.as_str()).or_default() += 1;
                 }
             }
         }

@@ -8,7 +8,7 @@
 //! when definitions are accepted (readers hold an `Arc` to a consistent snapshot).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Duration, Utc};
 use proofline_core::cadence::CompiledCadence;
@@ -18,12 +18,23 @@ use proofline_core::model::{
 use proofline_core::store::{Event, EventPayload, apply_definition};
 use uuid::Uuid;
 
-/// One version of a routine, with its cadence compiled on first use.
+/// UTC days of due instants a routine version keeps expanded (a push of a week's work
+/// touches a few of them).
+const CACHED_DAYS: usize = 16;
+/// A day with more due instants than this is not kept (checked one instant at a time).
+const MAX_CACHED_DUES: usize = 4096;
+/// Seconds in a day.
+const DAY: i64 = 86_400;
+
+/// One version of a routine, with its cadence compiled on first use and the due instants
+/// of the UTC days last asked about.
 #[derive(Debug)]
 pub struct RoutineVersion {
     /// The routine as defined at this version.
     pub routine: Routine,
     cadence: OnceLock<Result<CompiledCadence, String>>,
+    /// `(day number, its due instants in Unix seconds, sorted)`, most recent last.
+    days: Mutex<Vec<(i64, Arc<[i64]>)>>,
 }
 
 impl RoutineVersion {
@@ -31,13 +42,17 @@ impl RoutineVersion {
         RoutineVersion {
             routine,
             cadence: OnceLock::new(),
+            days: Mutex::new(Vec::new()),
         }
     }
 
-    /// Whether `due` is an occurrence of this version's cadence at `site`. Rule cadences
-    /// are expanded over `[due, due + 1 s)`; an after-completion cadence depends on the
-    /// completions before it, so any due instant is accepted there (the occurrence id
-    /// still has to match). `Err` says why the cadence cannot be expanded.
+    /// Whether `due` is an occurrence of this version's cadence at `site`: whether a rule
+    /// cadence yields exactly that instant. The cadence is expanded over the whole UTC day
+    /// of `due` once, and the day kept, so checking a batch of completions costs one
+    /// expansion per routine and day rather than one per completion. An after-completion
+    /// cadence depends on the completions before it, so any due instant is accepted there
+    /// (the occurrence id still has to match). `Err` says why the cadence cannot be
+    /// expanded.
     pub fn is_occurrence(&self, site: &Site, due: DateTime<Utc>) -> Result<bool, String> {
         if matches!(self.routine.cadence, Cadence::AfterCompletion { .. }) {
             return Ok(true);
@@ -49,7 +64,34 @@ impl RoutineVersion {
         let Some(until) = due.checked_add_signed(Duration::seconds(1)) else {
             return Ok(false);
         };
-        Ok(cadence.due_times(due, until, due, &|_| None).contains(&due))
+        // Expansions yield whole seconds.
+        if due.timestamp_subsec_nanos() != 0 {
+            return Ok(false);
+        }
+        let secs = due.timestamp();
+        let day = secs.div_euclid(DAY);
+        let mut days = self.days.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, dues)) = days.iter().find(|(d, _)| *d == day) {
+            return Ok(dues.binary_search(&secs).is_ok());
+        }
+        let whole_day = DateTime::from_timestamp(day * DAY, 0)
+            .zip(DateTime::from_timestamp((day + 1) * DAY, 0));
+        let Some((from, to)) = whole_day else {
+            return Ok(cadence.due_times(due, until, due, &|_| None).contains(&due));
+        };
+        let dues: Arc<[i64]> = cadence
+            .due_times(from, to, from, &|_| None)
+            .iter()
+            .map(DateTime::timestamp)
+            .collect();
+        let found = dues.binary_search(&secs).is_ok();
+        if dues.len() <= MAX_CACHED_DUES {
+            if days.len() >= CACHED_DAYS {
+                days.remove(0);
+            }
+            days.push((day, dues));
+        }
+        Ok(found)
     }
 }
 
@@ -277,6 +319,66 @@ mod tests {
             v1.is_occurrence(&site(), at("2026-01-10T12:00:01Z")),
             Ok(false)
         );
+    }
+
+    /// The check before the day cache: expand `[due, due + 1 s)`.
+    fn expanded_alone(version: &RoutineVersion, site: &Site, due: DateTime<Utc>) -> bool {
+        let cadence = CompiledCadence::new(&version.routine, site).expect("cadence");
+        cadence
+            .due_times(due, due + Duration::seconds(1), due, &|_| None)
+            .contains(&due)
+    }
+
+    #[test]
+    fn the_day_cache_agrees_with_expanding_each_instant() {
+        let mut closed = site();
+        closed.closed_weekdays = vec![chrono::Weekday::Sun];
+        let mut quarter_hourly = routine(1, 7);
+        quarter_hourly.cadence = Cadence::Rule {
+            rrule: "FREQ=MINUTELY;INTERVAL=15".into(),
+            start: NaiveDate::from_ymd_opt(2026, 1, 1)
+                .and_then(|d| d.and_hms_opt(0, 4, 0))
+                .expect("start"),
+            exdates: vec![],
+        };
+        // 02:30 does not exist in New York on 2026-03-08.
+        let mut small_hours = routine(1, 2);
+        small_hours.cadence = Cadence::Rule {
+            rrule: "FREQ=DAILY;BYHOUR=2;BYMINUTE=30".into(),
+            start: NaiveDate::from_ymd_opt(2026, 1, 1)
+                .and_then(|d| d.and_hms_opt(2, 30, 0))
+                .expect("start"),
+            exdates: vec![],
+        };
+        let mut moved = routine(1, 23);
+        moved.closed_days = ClosedDayPolicy::MoveLater;
+        let cases = [
+            (site(), routine(1, 7)),
+            (site(), quarter_hourly),
+            (site(), small_hours),
+            (closed.clone(), routine(1, 7)),
+            (closed, moved),
+        ];
+        let from = at("2026-03-01T00:00:00Z");
+        for (site, routine) in cases {
+            let version = RoutineVersion::new(routine);
+            let mut instant = from;
+            let mut hits = 0;
+            while instant < from + Duration::days(14) {
+                let cached = version.is_occurrence(&site, instant).expect("cadence");
+                assert_eq!(
+                    cached,
+                    expanded_alone(&version, &site, instant),
+                    "{} at {instant}",
+                    version.routine.title
+                );
+                hits += usize::from(cached);
+                instant += Duration::minutes(1);
+            }
+            assert!(hits > 0);
+            let off = at("2026-03-02T12:00:00Z") + Duration::milliseconds(1);
+            assert_eq!(version.is_occurrence(&site, off), Ok(false));
+        }
     }
 
     #[test]

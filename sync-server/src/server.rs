@@ -25,6 +25,7 @@ use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::org::OrgState;
 use crate::storage::{SqliteStorage, Storage, StorageError};
+use crate::writer::Writer;
 
 /// File in the data dir holding the generated admin token.
 pub const ADMIN_TOKEN_FILE: &str = "admin-token";
@@ -173,6 +174,8 @@ pub(crate) async fn prepare(config: Config) -> Result<Prepared, ServerError> {
         .map_err(|e| ServerError::Runtime(e.to_string()))??
     };
     let state = Arc::new(opened);
+    Writer::start(&state)
+        .map_err(|e| ServerError::Runtime(format!("cannot start the writer: {e}")))?;
     let demo = if config.demo {
         let state = Arc::clone(&state);
         Some(
@@ -257,7 +260,7 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 /// Opens storage and rebuilds the in-memory state. Blocking.
-fn open_state(
+pub(crate) fn open_state(
     data_dir: &Path,
     admin_token: String,
     max_blob_bytes: u64,
@@ -293,6 +296,8 @@ pub(crate) async fn serve(
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
+    let stopping = Arc::clone(&state);
+    let _ = tokio::task::spawn_blocking(move || stopping.writer.stop()).await;
     let storage = Arc::clone(&state.storage);
     let unsaved = state.devices.unsaved_seen();
     let _ = tokio::task::spawn_blocking(move || {

@@ -14,11 +14,11 @@ use proofline_core::completion;
 use proofline_core::model::{
     Absence, Acknowledgement, Completion, Excuse, Person, PersonId, Role, Routine, Site,
 };
-use proofline_core::occurrence::occurrence_id;
 use proofline_core::store::{Event, EventPayload};
 use proofline_core::sync::protocol::RejectCode;
 
 use crate::org::OrgState;
+use crate::storage::PreparedEvent;
 
 /// Why an event is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +38,8 @@ fn refuse(code: RejectCode, reason: impl Into<String>) -> Refusal {
 
 /// Whether `author` may write `event` (already known to be theirs, on their device's
 /// chain) and whether its content holds up.
-pub fn judge(state: &OrgState, author: &Person, event: &Event) -> Result<(), Refusal> {
+pub fn judge(state: &OrgState, author: &Person, prepared: &PreparedEvent) -> Result<(), Refusal> {
+    let event = &prepared.event;
     let org = state.org();
     let Some(site) = org.site(event.site) else {
         return Err(refuse(
@@ -63,6 +64,7 @@ pub fn judge(state: &OrgState, author: &Person, event: &Event) -> Result<(), Ref
         author,
         role,
         site,
+        prepared,
     };
     match &event.payload {
         EventPayload::Completed(c) => judge.completion(event, c),
@@ -81,6 +83,7 @@ struct Judge<'a> {
     author: &'a Person,
     role: Role,
     site: &'a Site,
+    prepared: &'a PreparedEvent,
 }
 
 impl Judge<'_> {
@@ -110,11 +113,7 @@ impl Judge<'_> {
         };
         let routine = &version.routine;
         self.runs_here(routine)?;
-        self.names_the_occurrence(
-            routine,
-            c.occurrence == occurrence_id(c.routine, c.due),
-            c.due,
-        )?;
+        self.names_the_occurrence(routine, self.prepared.names_its_occurrence(), c.due)?;
         match version.is_occurrence(self.site, c.due) {
             Ok(true) => {}
             Ok(false) => {
@@ -174,11 +173,7 @@ impl Judge<'_> {
                 ),
             ));
         }
-        self.names_the_occurrence(
-            routine,
-            x.occurrence == occurrence_id(x.routine, x.due),
-            x.due,
-        )?;
+        self.names_the_occurrence(routine, self.prepared.names_its_occurrence(), x.due)?;
         // An excuse names no version: an occurrence of any version will do.
         let due_somewhere = self
             .state

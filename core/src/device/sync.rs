@@ -7,7 +7,9 @@
 //!    ruling in the outbox in one transaction per batch (a sequence gap leaves the event
 //!    pending; every other rejection is final and stays visible);
 //! 3. pull pages until the server says there are no more, each page stored with its
-//!    cursor in one transaction; new definitions refresh the org;
+//!    cursor in one transaction; new definitions refresh the org. Pages grow to
+//!    [`MAX_PULL_LIMIT`] when the link is fast enough (a device far behind), and the next
+//!    page is fetched while one is stored;
 //! 4. fetch the thumbnails of other devices' photo proof this device lacks;
 //! 5. record the clock offset (`server_time − now`) and whether it is beyond
 //!    [`MAX_CLOCK_SKEW_MS`].
@@ -37,17 +39,20 @@ use crate::device::{BLOB_DIR, Device};
 use crate::model::{EventId, Org, SiteId};
 use crate::proof::{BlobStore, BlobStoreError, sha256_hex};
 use crate::store::{
-    BlobKind, BlobRecord, DB_FILE, DeviceIdentity, Event, EventPayload, Store, StoreError,
-    SyncServer, SyncState, UploadState,
+    BlobKind, BlobRecord, CheckedPage, DB_FILE, DeviceIdentity, Event, EventPayload, Store,
+    StoreError, SyncServer, SyncState, UploadState,
 };
 use crate::sync::client::{BlobUpload, ClientOptions, SyncClient, SyncError};
 use crate::sync::protocol::{
-    DEFAULT_PULL_LIMIT, EnrollRequest, MAX_CLOCK_SKEW_MS, MAX_PUSH_EVENTS, PushOutcome,
-    PushRequest, RejectCode,
+    DEFAULT_PULL_LIMIT, EnrollRequest, MAX_CLOCK_SKEW_MS, MAX_PULL_LIMIT, MAX_PUSH_EVENTS,
+    PullResponse, PushOutcome, PushRequest, RejectCode,
 };
 
 /// Most pull pages one sync asks for (a guard against a server that always says "more").
 const MAX_PULL_PAGES: u32 = 100_000;
+/// A pull page is sized to arrive in about this long at the pace of the previous one
+/// (a sixth of the client's default request timeout).
+const PULL_PAGE_SECONDS: f64 = 5.0;
 
 /// What a device tells the server about itself when enrolling.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -491,53 +496,60 @@ impl Run<'_> {
 
     // Step 3.
     fn pull(&mut self) -> Result<(), Stop> {
+        const WHAT: &str = "pulling the sites' events";
+        let mut cursor = self.device.lock().store.cursor(&self.url)?;
+        let mut fetched = fetch_page(&self.client, cursor.as_deref(), DEFAULT_PULL_LIMIT);
         for _ in 0..MAX_PULL_PAGES {
-            let cursor = self.device.lock().store.cursor(&self.url)?;
-            let result = self.client.pull(cursor.as_deref(), DEFAULT_PULL_LIMIT);
-            let Some(page) = self.net("pulling the sites' events", result)? else {
+            let Some(Fetched {
+                page,
+                checked,
+                took,
+            }) = self.net(WHAT, fetched)?
+            else {
                 return Ok(());
             };
             self.observe(page.server_time);
-            let applied = {
-                let mut inner = self.device.lock();
-                match inner
-                    .store
-                    .apply_pull_page(&self.url, &page.events, &page.next, self.now)
-                {
-                    Ok(new) => {
-                        if new.iter().any(|e| e.payload.is_definition()) {
-                            inner.org = inner.store.definitions()?;
-                        }
-                        Ok(new.len())
-                    }
-                    Err(e @ StoreError::BadPulledEvent { .. }) => Err(e.to_string()),
-                    Err(e) => return Err(e.into()),
-                }
-            };
-            match applied {
+            let got = checked.as_ref().map_or(0, |c| c.events().len());
+            let stalled = got == 0 && cursor.as_deref() == Some(page.next.as_str());
+            let ahead = page.more && !stalled && checked.is_ok();
+            let limit = next_pull_limit(got, took);
+            // The next page is fetched and checked while this one is stored: the network,
+            // the server's work and the hash checks overlap the device's writes. It is
+            // stored only once this page and its cursor are committed.
+            let (applied, next) = std::thread::scope(|scope| {
+                let client = &self.client;
+                let after = page.next.as_str();
+                let prefetch =
+                    ahead.then(|| scope.spawn(move || fetch_page(client, Some(after), limit)));
+                let applied = store_page(self.device, &self.url, checked, &page.next, self.now);
+                let next =
+                    prefetch.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+                (applied, next)
+            });
+            match applied? {
                 Ok(new) => self.report.pulled += u32::try_from(new).unwrap_or(u32::MAX),
                 Err(problem) => {
                     self.report.errors.push(format!(
-                        "pulling the sites' events: {problem}; nothing of that page was stored"
+                        "{WHAT}: {problem}; nothing of that page was stored"
                     ));
                     return Ok(());
                 }
             }
-            if !page.more {
+            if page.more && stalled {
+                self.report.errors.push(format!(
+                    "{WHAT}: the server says more are waiting but sent none; the next sync \
+                     asks again"
+                ));
                 return Ok(());
             }
-            if page.events.is_empty() && cursor.as_deref() == Some(page.next.as_str()) {
-                self.report.errors.push(
-                    "pulling the sites' events: the server says more are waiting but sent none; \
-                     the next sync asks again"
-                        .to_string(),
-                );
+            let Some(next) = next else {
                 return Ok(());
-            }
+            };
+            cursor = Some(page.next);
+            fetched = next;
         }
         self.report.errors.push(format!(
-            "pulling the sites' events: stopped after {MAX_PULL_PAGES} pages; the next sync \
-             goes on from there"
+            "{WHAT}: stopped after {MAX_PULL_PAGES} pages; the next sync goes on from there"
         ));
         Ok(())
     }
@@ -589,6 +601,67 @@ impl Run<'_> {
             self.report.thumbnails_fetched += 1;
         }
         Ok(())
+    }
+}
+
+/// A pulled page: the server's answer (its events moved into `checked`), its events
+/// checked for storing, and how long the request took.
+struct Fetched {
+    page: PullResponse,
+    checked: Result<CheckedPage, StoreError>,
+    took: std::time::Duration,
+}
+
+/// Pulls the page after `after` and checks its events ([`CheckedPage::check`]).
+fn fetch_page(
+    client: &SyncClient,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Fetched, SyncError> {
+    let started = Instant::now();
+    let mut page = client.pull(after, limit)?;
+    let took = started.elapsed();
+    let checked = CheckedPage::check(std::mem::take(&mut page.events));
+    Ok(Fetched {
+        page,
+        checked,
+        took,
+    })
+}
+
+/// The size of the next pull page after one of `got` events that took `took` to arrive:
+/// as many as arrive in [`PULL_PAGE_SECONDS`] at that pace, from [`DEFAULT_PULL_LIMIT`]
+/// up to [`MAX_PULL_LIMIT`]. A device far behind (a fresh one pulls its sites' whole
+/// history) asks for the largest pages a fast link brings, so fewer requests and fewer
+/// commits; a slow link keeps pages it fetches well within the request timeout.
+fn next_pull_limit(got: usize, took: std::time::Duration) -> usize {
+    let per_second = got as f64 / took.as_secs_f64().max(0.001);
+    let fits = (per_second * PULL_PAGE_SECONDS).min(MAX_PULL_LIMIT as f64) as usize;
+    fits.clamp(DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT)
+}
+
+/// Stores a checked page and its cursor `next` (one transaction) and refreshes the org
+/// when the page brought definitions: the number of new events, or why the page was
+/// refused (nothing of it stored).
+fn store_page(
+    device: &Device,
+    url: &str,
+    checked: Result<CheckedPage, StoreError>,
+    next: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<usize, String>, Stop> {
+    let stored = checked.and_then(|page| {
+        let mut inner = device.lock();
+        let new = inner.store.apply_checked_page(url, &page, next, now)?;
+        if new.iter().any(|e| e.payload.is_definition()) {
+            inner.org = inner.store.definitions()?;
+        }
+        Ok(new.len())
+    });
+    match stored {
+        Ok(new) => Ok(Ok(new)),
+        Err(e @ StoreError::BadPulledEvent { .. }) => Ok(Err(e.to_string())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -655,4 +728,32 @@ fn count(n: usize, what: &str) -> String {
 /// The first 12 characters of a hash, for messages.
 fn short(sha: &str) -> String {
     sha.chars().take(12).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration as StdDuration;
+
+    use super::*;
+
+    #[test]
+    fn pull_pages_grow_with_the_link_and_never_beyond_the_server_limit() {
+        // Loopback or a fast link: the largest page.
+        assert_eq!(
+            next_pull_limit(1000, StdDuration::from_millis(40)),
+            MAX_PULL_LIMIT
+        );
+        // 400 events/s: 2,000 arrive in 5 s.
+        assert_eq!(next_pull_limit(1000, StdDuration::from_millis(2500)), 2000);
+        // A slow link, an empty page or a zero time never go below the default.
+        assert_eq!(
+            next_pull_limit(1000, StdDuration::from_secs(20)),
+            DEFAULT_PULL_LIMIT
+        );
+        assert_eq!(
+            next_pull_limit(0, StdDuration::from_millis(5)),
+            DEFAULT_PULL_LIMIT
+        );
+        assert_eq!(next_pull_limit(5000, StdDuration::ZERO), MAX_PULL_LIMIT);
+    }
 }

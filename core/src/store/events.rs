@@ -246,6 +246,48 @@ impl Event {
         })
     }
 
+    /// The same bytes as [`Event::canonical_bytes`], built around `payload_json`, the
+    /// payload as the store keeps it (`serde_json::to_string(&self.payload)`), so an event
+    /// whose payload is encoded for storing is not encoded a second time to check its
+    /// hash. The other fields are written one by one with `serde_json`, exactly as it
+    /// writes them inside the compact object.
+    pub fn canonical_bytes_with_payload(
+        &self,
+        payload_json: &str,
+    ) -> Result<Vec<u8>, serde_json::Error> {
+        let mut out = Vec::with_capacity(payload_json.len() + 320);
+        out.extend_from_slice(b"{\"id\":");
+        serde_json::to_writer(&mut out, &self.id)?;
+        out.extend_from_slice(b",\"site\":");
+        serde_json::to_writer(&mut out, &self.site)?;
+        out.extend_from_slice(b",\"author\":");
+        serde_json::to_writer(&mut out, &self.author)?;
+        out.extend_from_slice(b",\"device\":");
+        serde_json::to_writer(&mut out, &self.device)?;
+        out.extend_from_slice(b",\"seq\":");
+        serde_json::to_writer(&mut out, &self.seq)?;
+        out.extend_from_slice(b",\"device_time\":");
+        serde_json::to_writer(&mut out, &self.device_time)?;
+        out.extend_from_slice(b",\"payload\":");
+        out.extend_from_slice(payload_json.as_bytes());
+        out.extend_from_slice(b",\"prev_hash\":");
+        serde_json::to_writer(&mut out, self.prev_hash.as_str())?;
+        out.push(b'}');
+        Ok(out)
+    }
+
+    /// Whether `hash` matches the other fields, the payload given as the JSON the store
+    /// keeps for it (see [`Event::canonical_bytes_with_payload`]): one SHA-256, no
+    /// payload encoding, no allocation beyond the canonical bytes.
+    pub fn hash_matches_payload(&self, payload_json: &str) -> bool {
+        let Ok(bytes) = self.canonical_bytes_with_payload(payload_json) else {
+            return false;
+        };
+        let mut hex = [0u8; 64];
+        hex::encode_to_slice(Sha256::digest(&bytes), &mut hex).is_ok()
+            && hex[..] == *self.hash.as_bytes()
+    }
+
     /// Recomputes the hash from every other field.
     pub fn compute_hash(&self) -> Result<String, serde_json::Error> {
         Ok(hex::encode(Sha256::digest(self.canonical_bytes()?)))
@@ -395,6 +437,81 @@ mod tests {
         };
         assert!(again.hash_is_valid());
         assert_eq!(again.compute_hash().expect("hash"), event.hash);
+    }
+
+    /// `canonical_bytes_with_payload` is `canonical_bytes`, byte for byte.
+    fn assert_same_canonical_bytes(event: &Event) {
+        let payload = serde_json::to_string(&event.payload).expect("payload");
+        assert_eq!(
+            String::from_utf8(event.canonical_bytes_with_payload(&payload).expect("with"))
+                .expect("utf-8"),
+            String::from_utf8(event.canonical_bytes().expect("bytes")).expect("utf-8"),
+        );
+        assert_eq!(
+            event.hash_matches_payload(&payload),
+            event.hash_is_valid(),
+            "{event:?}"
+        );
+    }
+
+    #[test]
+    fn canonical_bytes_around_the_stored_payload_are_the_canonical_bytes() {
+        let event = completion_event();
+        assert_same_canonical_bytes(&event);
+        assert!(event.hash_matches_payload(&serde_json::to_string(&event.payload).expect("json")));
+        let mut odd = event.clone();
+        if let EventPayload::Completed(c) = &mut odd.payload {
+            c.note = Some("\"quoted\" \\ back\u{0}slash\n\t é ✓ 🧊 \u{1f}".into());
+        }
+        odd.seq = u64::MAX;
+        odd.device_time = at("2026-03-09T11:05:00.123456789Z");
+        odd.prev_hash = "not \"hex\" \u{7f}".into();
+        assert_same_canonical_bytes(&odd);
+        let sealed = Event::seal(
+            odd.id,
+            odd.site,
+            odd.author,
+            odd.device,
+            odd.seq,
+            odd.device_time,
+            odd.payload.clone(),
+            odd.prev_hash.clone(),
+        )
+        .expect("seal");
+        assert!(
+            sealed.hash_matches_payload(&serde_json::to_string(&sealed.payload).expect("json"))
+        );
+        // The payload text is what the hash is checked over: another text fails.
+        assert!(!sealed.hash_matches_payload(
+            &serde_json::to_string(&EventPayload::OrgNamed { name: "x".into() }).expect("json")
+        ));
+        let mut upper = sealed.clone();
+        upper.hash = upper.hash.to_uppercase();
+        assert!(!upper.hash_matches_payload(&serde_json::to_string(&upper.payload).expect("json")));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn canonical_bytes_around_any_payload_text_match(
+            name in ".*",
+            prev in ".*",
+            seq in proptest::prelude::any::<u64>(),
+            nanos in 0u32..1_000_000_000,
+        ) {
+            let time = DateTime::from_timestamp(1_773_000_000, nanos).expect("instant");
+            let event = Event::seal(
+                EventId(Uuid::from_u128(7)),
+                SiteId(Uuid::from_u128(1)),
+                PersonId(Uuid::from_u128(2)),
+                DeviceId(Uuid::from_u128(3)),
+                seq,
+                time,
+                EventPayload::OrgNamed { name },
+                prev,
+            )
+            .expect("seal");
+            assert_same_canonical_bytes(&event);
+        }
     }
 
     #[test]

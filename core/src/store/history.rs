@@ -11,7 +11,35 @@ use rusqlite::{OptionalExtension, params};
 
 use crate::model::{History, OccurrenceId, RoutineId};
 use crate::store::events::EventPayload;
-use crate::store::{NOT_REJECTED, Store, StoreError, decode_payload, parse_uuid};
+use crate::store::{Store, StoreError, decode_payload, parse_uuid};
+
+/// Every completion, excuse and acknowledgement (audits, tests).
+pub(super) const EVERYTHING: &str = concat!(
+    "SELECT pos, payload FROM events
+      WHERE kind IN ('completed', 'excused', 'acknowledged') AND ",
+    not_rejected!()
+);
+/// Completions and excuses due in `[?1, ?2)` (`events_due`).
+pub(super) const DUE: &str = concat!(
+    "SELECT pos, payload FROM events WHERE due >= ?1 AND due < ?2 AND ",
+    not_rejected!()
+);
+/// Completions and excuses of routine `?1` due at or after `?2` (`events_routine_due`).
+pub(super) const ROUTINE: &str = concat!(
+    "SELECT pos, payload FROM events WHERE routine = ?1 AND due >= ?2 AND ",
+    not_rejected!()
+);
+/// Acknowledgements made at or after `?1` (`events_acks`).
+pub(super) const ACKS: &str = concat!(
+    "SELECT pos, payload FROM events WHERE kind = 'acknowledged' AND acted_at >= ?1 AND ",
+    not_rejected!()
+);
+/// The routine and due instant of occurrence `?1`, from its first completion or excuse
+/// (`events_occurrence_prefix`: the first 8 hex digits, then the whole id).
+pub(super) const OCCURRENCE_DUE: &str = "SELECT routine, due FROM events
+      WHERE substr(occurrence, 1, 8) = substr(?1, 1, 8) AND occurrence = ?1
+        AND routine IS NOT NULL AND due IS NOT NULL
+      ORDER BY pos LIMIT 1";
 
 /// Which completions, excuses and acknowledgements to read. The parts are unioned; an
 /// event matching several is read once.
@@ -49,42 +77,18 @@ impl Store {
             history: History::default(),
         };
         if window.everything {
-            reader.read(
-                &format!(
-                    "SELECT pos, payload FROM events
-                      WHERE kind IN ('completed', 'excused', 'acknowledged') AND {NOT_REJECTED}"
-                ),
-                [],
-            )?;
+            reader.read(EVERYTHING, [])?;
             return Ok(reader.history);
         }
         if let Some((from, until)) = window.due {
-            reader.read(
-                &format!(
-                    "SELECT pos, payload FROM events
-                      WHERE due >= ?1 AND due < ?2 AND {NOT_REJECTED}"
-                ),
-                params![from.timestamp(), until.timestamp()],
-            )?;
+            reader.read(DUE, params![from.timestamp(), until.timestamp()])?;
         }
         for (routine, from) in &window.routines {
             let from = from.map_or(i64::MIN, |f| f.timestamp());
-            reader.read(
-                &format!(
-                    "SELECT pos, payload FROM events
-                      WHERE routine = ?1 AND due >= ?2 AND {NOT_REJECTED}"
-                ),
-                params![routine.to_string(), from],
-            )?;
+            reader.read(ROUTINE, params![routine.to_string(), from])?;
         }
         if let Some(from) = window.acks_from {
-            reader.read(
-                &format!(
-                    "SELECT pos, payload FROM events
-                      WHERE kind = 'acknowledged' AND acted_at >= ?1 AND {NOT_REJECTED}"
-                ),
-                params![from.timestamp()],
-            )?;
+            reader.read(ACKS, params![from.timestamp()])?;
         }
         Ok(reader.history)
     }
@@ -97,11 +101,7 @@ impl Store {
     ) -> Result<Option<(RoutineId, DateTime<Utc>)>, StoreError> {
         let row: Option<(String, i64)> = self
             .conn
-            .prepare_cached(
-                "SELECT routine, due FROM events
-                  WHERE occurrence = ?1 AND routine IS NOT NULL AND due IS NOT NULL
-                  ORDER BY pos LIMIT 1",
-            )?
+            .prepare_cached(OCCURRENCE_DUE)?
             .query_row(params![occurrence.to_string()], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })

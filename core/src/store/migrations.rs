@@ -36,6 +36,12 @@ pub const MIGRATIONS: &[Migration] = &[
                   each completion references (backfilled)",
         sql: V3,
     },
+    Migration {
+        version: 4,
+        summary: "leaner event indexes for pulling a site's history: definitions and \
+                  acknowledgements indexed apart (partial), occurrences by an id prefix",
+        sql: V4,
+    },
 ];
 
 /// The newest schema version this build knows.
@@ -148,6 +154,29 @@ SELECT p.value, e.id
    AND json_extract(r.value, '$.answer.kind') = 'photos'
    AND p.type = 'text';
 CREATE INDEX blobs_photo ON blobs (photo) WHERE photo IS NOT NULL;
+";
+
+// Every event costs one entry in each index it matches, and a fresh device stores its
+// sites' whole history (tens of thousands of completions) as it enrols; the reads need:
+// - definitions in arrival order (`definitions()`): only they lack `acted_at`, so a
+//   partial index of them replaces `events_kind`, which listed every completion;
+// - acknowledgements by time (`history`, `acks_from`): partial, replacing `events_acted`,
+//   which listed every completion and excuse by time and was read only for
+//   acknowledgements;
+// - the completions and excuses of an occurrence (`occurrence_due`): occurrence ids are
+//   random (UUIDv5), so each new completion lands on a random page of the index; indexing
+//   the first 8 hex digits (32 bits, the query then compares the full id) makes the index
+//   about a third the size, and a page of pulled events dirties a third of the pages.
+// `events_due`, `events_routine_due` (windowed history), `events_skewed` (partial, few
+// rows) and the unique `id` and `(device, seq)` stay.
+const V4: &str = "
+DROP INDEX events_kind;
+DROP INDEX events_acted;
+DROP INDEX events_occurrence;
+CREATE INDEX events_definitions ON events (pos) WHERE acted_at IS NULL;
+CREATE INDEX events_acks ON events (acted_at) WHERE kind = 'acknowledged';
+CREATE INDEX events_occurrence_prefix ON events (substr(occurrence, 1, 8))
+    WHERE occurrence IS NOT NULL;
 ";
 
 /// The database's schema version (`PRAGMA user_version`).

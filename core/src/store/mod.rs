@@ -24,6 +24,18 @@
 //! server's reason) but is left out of every state read (history, definitions), so the
 //! device computes what the server computes.
 
+/// A condition on `events` rows, as SQL text for `concat!`: not a local event the server
+/// finally rejected. The rejected ids are listed once per statement (through
+/// `outbox_state`; they are few) and each row is checked against that list in memory; a
+/// correlated `NOT EXISTS` would probe the outbox's primary key once per row read, which
+/// on a device with years of its own events costs more than the read itself.
+macro_rules! not_rejected {
+    () => {
+        "events.id NOT IN (SELECT event FROM outbox
+                            WHERE state = 'rejected' AND event IS NOT NULL)"
+    };
+}
+
 mod blobs;
 mod chain;
 mod cursors;
@@ -32,6 +44,8 @@ pub mod events;
 mod history;
 pub mod migrations;
 mod outbox;
+#[cfg(test)]
+mod plans;
 mod pull;
 mod server;
 
@@ -52,6 +66,7 @@ pub use events::{
 };
 pub use history::HistoryWindow;
 pub use outbox::{OutboxEntry, OutboxSummary, SyncState};
+pub use pull::CheckedPage;
 pub use server::SyncServer;
 
 use crate::model::{DeviceId, EventId, Org, PersonId, SiteId};
@@ -222,9 +237,7 @@ impl Store {
             .ok_or(StoreError::NotInitialised)?;
         let device = DeviceId(parse_uuid("device identity", &device)?);
         let last: Option<(i64, String)> = tx
-            .prepare_cached(
-                "SELECT seq, hash FROM events WHERE device = ?1 ORDER BY seq DESC LIMIT 1",
-            )?
+            .prepare_cached(LAST_OF_CHAIN)?
             .query_row(params![device.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let (seq, prev) = match last {
@@ -310,13 +323,7 @@ impl Store {
     /// rejected.
     pub fn definitions(&self) -> Result<Org, StoreError> {
         let mut org = Org::default();
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT payload FROM events
-              WHERE kind IN ('org_named', 'site_defined', 'person_defined',
-                             'routine_defined', 'absence_recorded')
-                AND {NOT_REJECTED}
-              ORDER BY pos"
-        ))?;
+        let mut stmt = self.conn.prepare_cached(DEFINITIONS)?;
         for payload in stmt.query_map([], |r| r.get::<_, String>(0))? {
             let payload = decode_payload(&payload?)?;
             apply_definition(&mut org, &payload);
@@ -451,9 +458,24 @@ impl RawEvent {
     }
 }
 
-/// A condition on `events` rows: not a local event the server finally rejected.
-pub(crate) const NOT_REJECTED: &str = "NOT EXISTS (SELECT 1 FROM outbox
-     WHERE outbox.event = events.id AND outbox.state = 'rejected')";
+/// The `seq` and `hash` of the last event of chain `?1` (the unique `(device, seq)`).
+const LAST_OF_CHAIN: &str =
+    "SELECT seq, hash FROM events WHERE device = ?1 ORDER BY seq DESC LIMIT 1";
+
+/// Every definition in arrival order (read through `events_definitions`: only
+/// definitions lack `acted_at`).
+const DEFINITIONS: &str = concat!(
+    "SELECT payload FROM events
+      WHERE acted_at IS NULL
+        AND kind IN ('org_named', 'site_defined', 'person_defined',
+                     'routine_defined', 'absence_recorded')
+        AND ",
+    not_rejected!(),
+    " ORDER BY pos"
+);
+
+/// [`not_rejected!`] as a constant, for `format!`.
+pub(crate) const NOT_REJECTED: &str = not_rejected!();
 
 /// Writes the device's identity row and its sites; refuses a second identity.
 fn insert_identity(conn: &Connection, identity: &DeviceIdentity) -> Result<(), StoreError> {
@@ -494,42 +516,108 @@ fn insert_event(
     let payload = serde_json::to_string(&event.payload)?;
     let seq = i64::try_from(event.seq)
         .map_err(|_| StoreError::corrupt("event", format!("seq {}", event.seq)))?;
-    let p = &event.payload;
-    conn.prepare_cached(
+    insert_event_row(
+        conn,
+        INSERT_EVENT,
+        &EventRow {
+            event,
+            origin,
+            seq,
+            payload: &payload,
+            clock_skew_ms,
+        },
+    )?;
+    Ok(())
+}
+
+/// The statement [`insert_event_row`] runs: an event row, failing on a taken id or chain
+/// position.
+macro_rules! insert_event_sql {
+    () => {
         "INSERT INTO events (id, origin, device, seq, site, author, device_time, kind, payload,
                              prev_hash, hash, occurrence, routine, due, acted_at, clock_skew_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-    )?
-    .execute(params![
-        event.id.to_string(),
-        origin.as_str(),
-        event.device.to_string(),
-        seq,
-        event.site.to_string(),
-        event.author.to_string(),
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+    };
+}
+
+/// Inserts an event row; an error if its id or `(device, seq)` is taken.
+pub(crate) const INSERT_EVENT: &str = insert_event_sql!();
+/// Inserts an event row unless its id or `(device, seq)` is taken (then nothing is written
+/// and the statement reports no change). Only uniqueness is waived: a row breaking a
+/// `CHECK` or `NOT NULL` is still an error.
+pub(crate) const INSERT_EVENT_IF_NEW: &str =
+    concat!(insert_event_sql!(), " ON CONFLICT DO NOTHING");
+
+/// An event and what its row stores besides: the payload's JSON exactly as
+/// `serde_json::to_string(&event.payload)` writes it (the bytes the hash covers).
+pub(crate) struct EventRow<'a> {
+    pub(crate) event: &'a Event,
+    pub(crate) origin: Origin,
+    /// `event.seq`, checked to fit the column.
+    pub(crate) seq: i64,
+    pub(crate) payload: &'a str,
+    pub(crate) clock_skew_ms: Option<i64>,
+}
+
+/// Runs `sql` ([`INSERT_EVENT`] or [`INSERT_EVENT_IF_NEW`], cached) for `row`, then, when
+/// a row was written, records the photos a completion references. Returns the rows
+/// written (0 or 1).
+pub(crate) fn insert_event_row(
+    conn: &Connection,
+    sql: &str,
+    row: &EventRow<'_>,
+) -> Result<usize, StoreError> {
+    let event = row.event;
+    let p = &event.payload;
+    let mut id_buf = Uuid::encode_buffer();
+    let id: &str = event.id.0.hyphenated().encode_lower(&mut id_buf);
+    let mut device_buf = Uuid::encode_buffer();
+    let mut site_buf = Uuid::encode_buffer();
+    let mut author_buf = Uuid::encode_buffer();
+    let mut occurrence_buf = Uuid::encode_buffer();
+    let mut routine_buf = Uuid::encode_buffer();
+    let occurrence: Option<&str> = match p.occurrence() {
+        Some(o) => Some(o.0.hyphenated().encode_lower(&mut occurrence_buf)),
+        None => None,
+    };
+    let routine: Option<&str> = match p.routine() {
+        Some(r) => Some(r.0.hyphenated().encode_lower(&mut routine_buf)),
+        None => None,
+    };
+    let written = conn.prepare_cached(sql)?.execute(params![
+        id,
+        row.origin.as_str(),
+        &*event.device.0.hyphenated().encode_lower(&mut device_buf),
+        row.seq,
+        &*event.site.0.hyphenated().encode_lower(&mut site_buf),
+        &*event.author.0.hyphenated().encode_lower(&mut author_buf),
         timestamp(event.device_time),
         p.kind(),
-        payload,
+        row.payload,
         event.prev_hash,
         event.hash,
-        p.occurrence().map(|o| o.to_string()),
-        p.routine().map(|r| r.to_string()),
+        occurrence,
+        routine,
         p.due().map(|d| d.timestamp()),
         p.acted_at().map(|a| a.timestamp()),
-        clock_skew_ms,
+        row.clock_skew_ms,
     ])?;
+    if written == 0 {
+        return Ok(0);
+    }
     if let EventPayload::Completed(completion) = p {
-        let mut stmt = conn
-            .prepare_cached("INSERT OR IGNORE INTO event_photos (sha256, event) VALUES (?1, ?2)")?;
-        for result in &completion.results {
-            if let crate::model::StepAnswer::Photos { sha256 } = &result.answer {
-                for sha in sha256 {
-                    stmt.execute(params![sha, event.id.to_string()])?;
-                }
-            }
+        let photos = completion.results.iter().flat_map(|r| match &r.answer {
+            crate::model::StepAnswer::Photos { sha256 } => sha256.as_slice(),
+            _ => &[],
+        });
+        for sha in photos {
+            conn.prepare_cached(
+                "INSERT OR IGNORE INTO event_photos (sha256, event) VALUES (?1, ?2)",
+            )?
+            .execute(params![sha, id])?;
         }
     }
-    Ok(())
+    Ok(written)
 }
 
 /// An instant as stored in TEXT columns: RFC 3339, UTC, `Z`, fraction only when non-zero.

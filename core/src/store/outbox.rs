@@ -11,6 +11,15 @@ use crate::store::{
     EVENT_COLUMNS, Event, Store, StoreError, parse_time, parse_uuid, raw_event, timestamp,
 };
 
+/// Up to `?1` pending local events, lowest `seq` first (`outbox_state`, then each event
+/// by id).
+pub(super) fn pending_sql() -> String {
+    format!(
+        "SELECT {EVENT_COLUMNS} FROM events JOIN outbox ON outbox.event = events.id
+          WHERE outbox.state = 'pending' ORDER BY events.seq LIMIT ?1"
+    )
+}
+
 /// Where a local event stands with the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -87,10 +96,7 @@ impl Store {
     /// push.
     pub fn pending_events(&self, limit: usize) -> Result<Vec<Event>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events JOIN outbox ON outbox.event = events.id
-              WHERE outbox.state = 'pending' ORDER BY events.seq LIMIT ?1"
-        ))?;
+        let mut stmt = self.conn.prepare_cached(&pending_sql())?;
         let rows = stmt.query_map(params![limit], raw_event)?;
         let mut events = Vec::new();
         for row in rows {

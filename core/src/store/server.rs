@@ -9,8 +9,16 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::model::EventId;
-use crate::store::{NOT_REJECTED, Store, StoreError, parse_time, parse_uuid, timestamp};
+use crate::store::{Store, StoreError, parse_time, parse_uuid, timestamp};
 use crate::sync::protocol::MAX_CLOCK_SKEW_MS;
+
+/// Completions whose times are suspect, in arrival order (`events_skewed`).
+pub(super) const SKEWED: &str = concat!(
+    "SELECT id FROM events
+      WHERE kind = 'completed' AND clock_skew_ms IS NOT NULL AND ",
+    not_rejected!(),
+    " ORDER BY pos"
+);
 
 /// The server this device syncs with, and how its last sync went.
 #[derive(Clone, PartialEq, Eq)]
@@ -202,11 +210,7 @@ impl Store {
     /// flagged for clock skew, and this device's own written while its last measured clock
     /// offset was beyond the allowed skew (finally rejected ones left out).
     pub fn skewed_completions(&self) -> Result<Vec<EventId>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT id FROM events
-              WHERE kind = 'completed' AND clock_skew_ms IS NOT NULL AND {NOT_REJECTED}
-              ORDER BY pos"
-        ))?;
+        let mut stmt = self.conn.prepare_cached(SKEWED)?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         let mut ids = Vec::new();
         for id in rows {

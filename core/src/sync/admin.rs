@@ -2,125 +2,13 @@
 //! the `proofline admin` commands and for tests: org, sites, people, routines import,
 //! enrollment codes, devices. Same timeouts, retries and typed errors as the device's
 //! [`SyncClient`]; requests that create something are retried only when they could not be
-//! sent.
+//! sent. The wire types are [`crate::sync::admin_protocol`]'s, shared with the server.
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-
-use crate::model::{DeviceId, Person, PersonId, Role, RoutineId, Site, SiteId};
+use crate::model::{DeviceId, Person, Site};
+use crate::sync::admin_protocol::{
+    AdminOrg, CodeRequest, DeviceInfo, ImportSummary, IssuedCode, NewPerson, NewSite,
+};
 use crate::sync::client::{ClientOptions, SyncClient, SyncError};
-
-/// The org as the server defines it (`GET /v1/admin/org`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AdminOrg {
-    /// The org's name.
-    #[serde(default)]
-    pub name: String,
-    /// Its sites.
-    #[serde(default)]
-    pub sites: Vec<Site>,
-    /// Its people.
-    #[serde(default)]
-    pub people: Vec<Person>,
-    /// Its routines, current versions.
-    #[serde(default)]
-    pub routines: Vec<RoutineSummary>,
-}
-
-/// A routine in the org listing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoutineSummary {
-    /// Id.
-    pub id: RoutineId,
-    /// Key.
-    pub key: String,
-    /// Title.
-    pub title: String,
-    /// Its site.
-    pub site: SiteId,
-    /// Current version.
-    pub version: u32,
-}
-
-/// `POST /v1/admin/sites`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewSite {
-    /// Short stable key (`harbor`).
-    pub key: String,
-    /// Display name.
-    pub name: String,
-    /// IANA time zone.
-    pub time_zone: String,
-}
-
-/// `POST /v1/admin/people`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewPerson {
-    /// Short stable key (`maria`).
-    pub key: String,
-    /// Display name.
-    pub name: String,
-    /// Role per site (site key or id → role).
-    pub roles: BTreeMap<String, Role>,
-}
-
-/// `POST /v1/admin/enrollment-codes`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CodeRequest {
-    /// The person (key or id).
-    pub person: String,
-    /// Minutes the code stays valid (server default: 4320, 72 h).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires_in_minutes: Option<u32>,
-    /// Or the instant it expires.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<DateTime<Utc>>,
-}
-
-/// A one-time enrollment code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EnrollmentCode {
-    /// The code, `XXXX-XXXX-XXXX`.
-    pub code: String,
-    /// The person it enrolls.
-    pub person: PersonId,
-    /// Their name.
-    #[serde(default)]
-    pub person_name: String,
-    /// When it expires.
-    pub expires_at: DateTime<Utc>,
-}
-
-/// An enrolled device (`GET /v1/admin/devices`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeviceInfo {
-    /// The device.
-    pub device: DeviceId,
-    /// Its person.
-    pub person: PersonId,
-    /// Their name.
-    #[serde(default)]
-    pub person_name: String,
-    /// The device's name, if given on enrolling.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// `ios`, `android`, `cli`.
-    #[serde(default)]
-    pub platform: Option<String>,
-    /// When it enrolled.
-    pub created_at: DateTime<Utc>,
-    /// When it last talked to the server.
-    #[serde(default)]
-    pub last_seen: Option<DateTime<Utc>>,
-    /// Its last reported clock offset (server − device, ms).
-    #[serde(default)]
-    pub clock_offset_ms: Option<i64>,
-    /// Whether its token was revoked.
-    #[serde(default)]
-    pub revoked: bool,
-}
 
 /// The admin API of one server.
 #[derive(Debug, Clone)]
@@ -162,9 +50,9 @@ impl AdminClient {
             .post_json("adding the person", "/v1/admin/people", person)
     }
 
-    /// Imports a routines file (TOML text, the CLI's format). The answer counts what was
-    /// written (`{sites, people, routines, absences, events_written}`), kept as JSON.
-    pub fn import(&self, toml: &str) -> Result<serde_json::Value, SyncError> {
+    /// Imports a routines file (TOML text, the CLI's format); the answer counts what the
+    /// file held and what was written.
+    pub fn import(&self, toml: &str) -> Result<ImportSummary, SyncError> {
         self.client.post_raw(
             "importing the routines file",
             "/v1/admin/import",
@@ -174,7 +62,7 @@ impl AdminClient {
     }
 
     /// Issues a one-time enrollment code for a person.
-    pub fn enrollment_code(&self, request: &CodeRequest) -> Result<EnrollmentCode, SyncError> {
+    pub fn enrollment_code(&self, request: &CodeRequest) -> Result<IssuedCode, SyncError> {
         self.client.post_json(
             "issuing an enrollment code",
             "/v1/admin/enrollment-codes",

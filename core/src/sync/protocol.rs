@@ -191,9 +191,44 @@ pub enum RejectCode {
 }
 
 impl RejectCode {
+    /// Every code, in declaration order.
+    pub const ALL: [RejectCode; 9] = [
+        RejectCode::SequenceGap,
+        RejectCode::SequenceConflict,
+        RejectCode::BadHash,
+        RejectCode::WrongDevice,
+        RejectCode::NotAllowed,
+        RejectCode::UnknownReference,
+        RejectCode::NotAnOccurrence,
+        RejectCode::ProofIncomplete,
+        RejectCode::Invalid,
+    ];
+
     /// Whether the device should keep the event pending and push it again later.
     pub fn is_retryable(self) -> bool {
         matches!(self, RejectCode::SequenceGap)
+    }
+
+    /// The snake_case name, as sent (`sequence_gap`, `bad_hash`…).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectCode::SequenceGap => "sequence_gap",
+            RejectCode::SequenceConflict => "sequence_conflict",
+            RejectCode::BadHash => "bad_hash",
+            RejectCode::WrongDevice => "wrong_device",
+            RejectCode::NotAllowed => "not_allowed",
+            RejectCode::UnknownReference => "unknown_reference",
+            RejectCode::NotAnOccurrence => "not_an_occurrence",
+            RejectCode::ProofIncomplete => "proof_incomplete",
+            RejectCode::Invalid => "invalid",
+        }
+    }
+
+    /// Parses [`RejectCode::as_str`].
+    pub fn parse(text: &str) -> Option<RejectCode> {
+        RejectCode::ALL
+            .into_iter()
+            .find(|code| code.as_str() == text)
     }
 }
 
@@ -310,6 +345,16 @@ mod tests {
         )
         .expect("decode accepted");
         assert_eq!(ok.outcome, PushOutcome::Accepted { server_seq: 9 });
+    }
+
+    #[test]
+    fn reject_code_names_are_their_wire_form() {
+        for code in RejectCode::ALL {
+            let json = serde_json::to_string(&code).expect("encode");
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert_eq!(RejectCode::parse(code.as_str()), Some(code));
+        }
+        assert_eq!(RejectCode::parse("nope"), None);
     }
 
     #[test]

@@ -3,11 +3,12 @@
 //! audit and rejected events. See docs/sync.md for the table of routes.
 //!
 //! Definitions written here go into the server's own chain ([`AppState::define`]); the
-//! plan of what to write is [`plan`]'s.
+//! plan of what to write is [`plan`]'s. The wire types are
+//! `proofline_core::sync::admin_protocol`'s, shared with the admin client.
 
 pub mod plan;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -17,16 +18,16 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, Duration, Utc, Weekday};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use proofline_core::attention::{AttentionItem, attention as attention_feed};
-use proofline_core::model::{
-    DeviceId, Holiday, Person, PersonId, Role, RoutineId, Site, SiteId, SiteRole,
-};
+use proofline_core::model::{DeviceId, Person, Role, Site, SiteId, SiteRole};
 use proofline_core::review::{self, ComplianceReport, OccurrenceStatus, ReviewError};
 use proofline_core::routines_file::{parse_routines_file, person_id, site_id};
-use proofline_core::store::BlobKind;
-use serde::{Deserialize, Serialize};
+use proofline_core::sync::admin_protocol::{
+    AdminOrg, BlobAudit, CodeRequest, DeviceInfo, ImportSummary, IssuedCode, NewPerson, NewSite,
+    RoutineSummary,
+};
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -87,38 +88,10 @@ fn query_map(
 // ---------------------------------------------------------------------------------------
 // The org, sites and people
 
-/// A routine as listed in the org.
-#[derive(Debug, Clone, Serialize)]
-pub struct RoutineSummary {
-    /// Id.
-    pub id: RoutineId,
-    /// Key.
-    pub key: String,
-    /// Title.
-    pub title: String,
-    /// Site.
-    pub site: SiteId,
-    /// Current version.
-    pub version: u32,
-}
-
-/// `GET /v1/admin/org`.
-#[derive(Debug, Clone, Serialize)]
-pub struct OrgView {
-    /// The org's name.
-    pub name: String,
-    /// Its sites.
-    pub sites: Vec<Site>,
-    /// Its people.
-    pub people: Vec<Person>,
-    /// Its routines (current versions).
-    pub routines: Vec<RoutineSummary>,
-}
-
-async fn org(_: AdminAuth, State(state): State<Arc<AppState>>) -> Json<OrgView> {
+async fn org(_: AdminAuth, State(state): State<Arc<AppState>>) -> Json<AdminOrg> {
     let snapshot = state.org();
     let org = snapshot.org();
-    Json(OrgView {
+    Json(AdminOrg {
         name: org.name.clone(),
         sites: org.sites.clone(),
         people: org.people.clone(),
@@ -134,24 +107,6 @@ async fn org(_: AdminAuth, State(state): State<Arc<AppState>>) -> Json<OrgView> 
             })
             .collect(),
     })
-}
-
-/// `POST /v1/admin/sites`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewSite {
-    /// Key (letters, digits, `-`, `_`).
-    pub key: String,
-    /// Display name.
-    pub name: String,
-    /// IANA time zone.
-    pub time_zone: String,
-    /// Closed weekdays (kept as they are when absent).
-    #[serde(default)]
-    pub closed_weekdays: Option<Vec<Weekday>>,
-    /// Holidays (kept as they are when absent).
-    #[serde(default)]
-    pub holidays: Option<Vec<Holiday>>,
 }
 
 fn check_key(what: &str, key: &str) -> Result<(), ApiError> {
@@ -227,18 +182,6 @@ fn status_for(created: bool) -> StatusCode {
     }
 }
 
-/// `POST /v1/admin/people`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewPerson {
-    /// Key.
-    pub key: String,
-    /// Display name.
-    pub name: String,
-    /// Role per site (by key or id).
-    pub roles: BTreeMap<String, String>,
-}
-
 async fn add_person(
     _: AdminAuth,
     State(state): State<Arc<AppState>>,
@@ -285,21 +228,6 @@ async fn add_person(
 // ---------------------------------------------------------------------------------------
 // Import
 
-/// The answer to an import.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ImportSummary {
-    /// Sites in the file.
-    pub sites: usize,
-    /// People in the file.
-    pub people: usize,
-    /// Routines in the file.
-    pub routines: usize,
-    /// Absences in the file.
-    pub absences: usize,
-    /// Definition events written (0 when nothing changed).
-    pub events_written: usize,
-}
-
 async fn import(
     _: AdminAuth,
     State(state): State<Arc<AppState>>,
@@ -338,33 +266,6 @@ pub fn import_text(
 
 // ---------------------------------------------------------------------------------------
 // Enrollment codes and devices
-
-/// `POST /v1/admin/enrollment-codes`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CodeRequest {
-    /// The person (id or key).
-    pub person: String,
-    /// Minutes the code stays valid (default 72 h).
-    #[serde(default)]
-    pub expires_in_minutes: Option<i64>,
-    /// When the code stops working (instead of `expires_in_minutes`).
-    #[serde(default)]
-    pub expires_at: Option<DateTime<Utc>>,
-}
-
-/// A new enrollment code.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct IssuedCode {
-    /// The code, as printed.
-    pub code: String,
-    /// The person it enrolls a device for.
-    pub person: PersonId,
-    /// Their name.
-    pub person_name: String,
-    /// When it stops working.
-    pub expires_at: DateTime<Utc>,
-}
 
 async fn enrollment_code(
     _: AdminAuth,
@@ -426,37 +327,14 @@ pub fn issue(
     })
 }
 
-/// A device as listed for admins.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DeviceView {
-    /// Id.
-    pub device: DeviceId,
-    /// Its person.
-    pub person: PersonId,
-    /// Their name.
-    pub person_name: String,
-    /// Its name.
-    pub name: Option<String>,
-    /// Its platform.
-    pub platform: Option<String>,
-    /// When it enrolled.
-    pub created_at: DateTime<Utc>,
-    /// When it was last seen.
-    pub last_seen: Option<DateTime<Utc>>,
-    /// Its last reported clock offset.
-    pub clock_offset_ms: Option<i64>,
-    /// Whether an admin revoked it.
-    pub revoked: bool,
-}
-
-async fn devices(_: AdminAuth, State(state): State<Arc<AppState>>) -> Json<Vec<DeviceView>> {
+async fn devices(_: AdminAuth, State(state): State<Arc<AppState>>) -> Json<Vec<DeviceInfo>> {
     let org = state.org();
     Json(
         state
             .devices
             .list()
             .into_iter()
-            .map(|d| DeviceView {
+            .map(|d| DeviceInfo {
                 device: d.id,
                 person: d.person,
                 person_name: org.org().person_name(d.person),
@@ -598,23 +476,6 @@ async fn attention(
 
 // ---------------------------------------------------------------------------------------
 // Blobs and rejections
-
-/// A blob as audited.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BlobAudit {
-    /// Its name.
-    pub sha256: String,
-    /// Size.
-    pub bytes: u64,
-    /// Photo or thumbnail.
-    pub kind: BlobKind,
-    /// For a thumbnail: its photo.
-    pub photo: Option<String>,
-    /// Sites it was uploaded for.
-    pub sites: Vec<SiteId>,
-    /// Whether the file on disk still hashes to its name.
-    pub verified: bool,
-}
 
 async fn blob(
     _: AdminAuth,

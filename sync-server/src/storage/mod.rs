@@ -9,10 +9,14 @@
 pub mod migrations;
 pub mod sqlite;
 
+use std::sync::OnceLock;
+
 use chrono::{DateTime, Utc};
 use proofline_core::model::{DeviceId, EventId, History, PersonId, SiteId};
-use proofline_core::store::{BlobKind, Event};
-use proofline_core::sync::protocol::{PulledEvent, PushOutcome, RejectCode};
+use proofline_core::occurrence::occurrence_id;
+use proofline_core::store::{BlobKind, Event, EventPayload};
+use proofline_core::sync::protocol::{PushOutcome, RejectCode};
+use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 pub use sqlite::SqliteStorage;
@@ -47,6 +51,9 @@ pub enum StorageError {
     /// The storage was closed (the server is shutting down).
     #[error("the database is closed")]
     Closed,
+    /// An earlier push of the same group commit failed: the group is rolled back.
+    #[error("an earlier push of the group failed; the group is rolled back")]
+    GroupFailed,
 }
 
 impl StorageError {
@@ -151,8 +158,13 @@ pub struct Known<'a> {
     pub head: &'a ChainHead,
     /// The ruling already recorded at the event's `seq`, when that `seq` is not new.
     pub at_seq: Option<PriorRuling>,
-    /// Whether an accepted event already has this id (looked up only for the next `seq`).
-    pub id_taken: bool,
+}
+
+/// Whether an accepted event already has an id, asked by a [`Ruler`] when it needs to
+/// know before deciding (the storage looks it up in the transaction being written).
+pub trait EventIds {
+    /// Whether an accepted event has `id`.
+    fn taken(&mut self, id: EventId) -> Result<bool, StorageError>;
 }
 
 /// A ruler's decision on one event.
@@ -173,9 +185,114 @@ pub enum Ruling {
 }
 
 /// Decides on the events of a push, one at a time, in order.
+///
+/// Event ids are unique: a ruler that accepts an event without asking [`EventIds`] leaves
+/// the check to the storage, whose `UNIQUE` constraint finds a reused id when the event is
+/// inserted; the storage then records [`Ruler::id_reused`]'s rejection instead (the chain
+/// still moves past the event). A ruler that changes state of its own on accepting an
+/// event (the org, for definitions) asks first.
 pub trait Ruler {
     /// The ruling on `event`, given what the storage knows of its chain.
-    fn rule(&mut self, event: &Event, known: &Known<'_>) -> Ruling;
+    fn rule(
+        &mut self,
+        event: &PreparedEvent,
+        known: &Known<'_>,
+        ids: &mut dyn EventIds,
+    ) -> Result<Ruling, StorageError>;
+
+    /// `event`, accepted by [`Ruler::rule`], reuses the id of an accepted event: the
+    /// rejection to record instead. The ruler forgets it accepted the event.
+    fn id_reused(&mut self, event: &PreparedEvent) -> (RejectCode, String);
+}
+
+/// A pushed event with the checks that depend on nothing but the event itself: whether
+/// its hash holds (and, when it does, the JSON stored and served for it) and whether a
+/// completion or excuse names its occurrence's id. Each is computed once, by whichever
+/// thread asks first: the request's thread computes them before (or, for a large push,
+/// while) the writer rules on the push, so the writer — the one thread every push goes
+/// through — seldom has to.
+///
+/// The stored JSON is built from the very bytes the hash was checked over (the canonical
+/// layout of `proofline_core::store::events`, every field but `hash` in declaration
+/// order) with `"hash"` appended: byte for byte what `serde_json` writes for the
+/// [`Event`] — what the device sealed and sent — without encoding the event a second
+/// time.
+#[derive(Debug)]
+pub struct PreparedEvent {
+    /// The event as decoded.
+    pub event: Event,
+    json: OnceLock<Option<String>>,
+    names_occurrence: OnceLock<bool>,
+}
+
+impl PreparedEvent {
+    /// `event`, nothing checked yet.
+    pub fn new(event: Event) -> PreparedEvent {
+        PreparedEvent {
+            event,
+            json: OnceLock::new(),
+            names_occurrence: OnceLock::new(),
+        }
+    }
+
+    /// `event` with every check made now.
+    pub fn checked(event: Event) -> PreparedEvent {
+        let prepared = PreparedEvent::new(event);
+        prepared.check();
+        prepared
+    }
+
+    /// Makes every check not made yet.
+    pub fn check(&self) {
+        self.json();
+        self.names_its_occurrence();
+    }
+
+    /// Whether the event's `hash` matches its other fields.
+    pub fn hash_is_valid(&self) -> bool {
+        self.json().is_some()
+    }
+
+    /// The JSON to store and serve: `None` when the hash does not hold (such an event is
+    /// never stored).
+    pub fn json(&self) -> Option<&str> {
+        self.json
+            .get_or_init(|| canonical_json(&self.event))
+            .as_deref()
+    }
+
+    /// For a completion or excuse: whether its occurrence id is the one its routine and
+    /// due time make. `true` for every other payload.
+    pub fn names_its_occurrence(&self) -> bool {
+        *self
+            .names_occurrence
+            .get_or_init(|| match &self.event.payload {
+                EventPayload::Completed(c) => c.occurrence == occurrence_id(c.routine, c.due),
+                EventPayload::Excused(x) => x.occurrence == occurrence_id(x.routine, x.due),
+                _ => true,
+            })
+    }
+}
+
+/// The event's JSON when its hash is valid: the canonical bytes with `"hash"` appended.
+fn canonical_json(event: &Event) -> Option<String> {
+    let mut bytes = event.canonical_bytes().ok()?;
+    let digest = Sha256::digest(&bytes);
+    let mut hex = [0u8; 64];
+    hex::encode_to_slice(digest, &mut hex).ok()?;
+    if hex[..] != *event.hash.as_bytes() {
+        return None;
+    }
+    // `{…,"prev_hash":"…"}` becomes `{…,"prev_hash":"…","hash":"…"}`; a valid hash is
+    // lowercase hex, which needs no escaping.
+    if bytes.pop() != Some(b'}') {
+        return None;
+    }
+    bytes.reserve_exact(12 + hex.len());
+    bytes.extend_from_slice(b",\"hash\":\"");
+    bytes.extend_from_slice(&hex);
+    bytes.extend_from_slice(b"\"}");
+    String::from_utf8(bytes).ok()
 }
 
 /// One push (or one batch of the server's own definitions) to record.
@@ -184,7 +301,7 @@ pub struct IngestBatch<'a> {
     /// The chain the events are pushed into.
     pub device: DeviceId,
     /// The events, in the order given.
-    pub events: &'a [Event],
+    pub events: &'a [PreparedEvent],
     /// The server's clock.
     pub now: DateTime<Utc>,
     /// The device's reported clock offset, recorded on the device when present.
@@ -193,13 +310,41 @@ pub struct IngestBatch<'a> {
     pub clock_skew_ms: Option<i64>,
 }
 
-/// A page of pulled events.
-#[derive(Debug, Clone, PartialEq)]
+/// One accepted event as stored, handed to a pull's visitor (borrowed from the row).
+#[derive(Debug, Clone, Copy)]
+pub struct StoredEvent<'a> {
+    /// Its position in the server's order.
+    pub server_seq: u64,
+    /// Its JSON exactly as stored (see [`PreparedEvent`]).
+    pub json: &'a str,
+    /// When the server accepted it: RFC 3339, UTC, `Z`.
+    pub received_at: &'a str,
+    /// The device's clock skew when it was pushed, if flagged.
+    pub clock_skew_ms: Option<i64>,
+}
+
+/// What a pull found besides the events it handed to its visitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PullPage {
-    /// The events, in server order.
-    pub events: Vec<PulledEvent>,
+    /// Events handed over.
+    pub count: usize,
+    /// The `server_seq` of the last one.
+    pub last: Option<u64>,
     /// Whether more wait after them.
     pub more: bool,
+}
+
+/// Records pushes inside one group commit ([`Storage::ingest_group`]).
+pub trait IngestGroup {
+    /// Records one push in the group's transaction, asking `ruler` about each event in
+    /// order; returns one outcome per event. Also records the device's clock offset and
+    /// `last_seen = now`. When it fails, part of the push may be written: the group must
+    /// then be rolled back (the storage refuses to commit it, and to record more in it).
+    fn ingest(
+        &mut self,
+        batch: IngestBatch<'_>,
+        ruler: &mut dyn Ruler,
+    ) -> Result<Vec<PushOutcome>, StorageError>;
 }
 
 /// A blob as indexed.
@@ -254,6 +399,16 @@ pub trait Storage: Send + Sync {
         ruler: &mut dyn Ruler,
     ) -> Result<Vec<PushOutcome>, StorageError>;
 
+    /// A group commit: runs `record` with one write transaction open and, when it returns
+    /// `true` and every push it recorded succeeded, commits once (one fsync for the whole
+    /// group): `Ok(true)`. Otherwise the transaction is rolled back and nothing of the
+    /// group is kept: `Ok(false)`. An error means the transaction could not be begun or
+    /// committed: nothing of the group is kept either.
+    fn ingest_group(
+        &self,
+        record: &mut dyn FnMut(&mut dyn IngestGroup) -> bool,
+    ) -> Result<bool, StorageError>;
+
     /// The head of a device's chain.
     fn chain_head(&self, device: DeviceId) -> Result<ChainHead, StorageError>;
 
@@ -261,13 +416,14 @@ pub trait Storage: Send + Sync {
     fn definitions(&self) -> Result<Vec<Event>, StorageError>;
 
     /// Accepted events of `sites` after `after`, in server order, leaving out `exclude`'s,
-    /// at most `limit`.
+    /// at most `limit`, each handed to `visit` as stored (no decoding).
     fn pull(
         &self,
         sites: &[SiteId],
         exclude: DeviceId,
         after: u64,
         limit: usize,
+        visit: &mut dyn FnMut(StoredEvent<'_>),
     ) -> Result<PullPage, StorageError>;
 
     /// The completions, excuses and acknowledgements accepted at `sites` (every site when
@@ -318,4 +474,78 @@ pub trait Storage: Send + Sync {
 
     /// Total bytes of stored blobs.
     fn blob_bytes(&self) -> Result<u64, StorageError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use proofline_core::model::{Completion, OccurrenceId, RoutineId, StepAnswer, StepResult};
+    use proofline_core::store::GENESIS_HASH;
+    use uuid::Uuid;
+
+    fn completion(note: &str, value: f64) -> Event {
+        let at = Utc
+            .with_ymd_and_hms(2026, 3, 9, 11, 5, 0)
+            .single()
+            .expect("instant");
+        let c = Completion {
+            id: EventId(Uuid::from_u128(7)),
+            occurrence: OccurrenceId(Uuid::from_u128(8)),
+            due: at - chrono::Duration::minutes(5),
+            routine: RoutineId(Uuid::from_u128(9)),
+            routine_version: 3,
+            by: PersonId(Uuid::from_u128(2)),
+            at: at + chrono::Duration::milliseconds(250),
+            results: vec![
+                StepResult {
+                    step: "walk-in".into(),
+                    answer: StepAnswer::Reading {
+                        value,
+                        corrective_action: Some("moved stock \u{2014} \"door\" left\nopen".into()),
+                    },
+                },
+                StepResult {
+                    step: "clean".into(),
+                    answer: StepAnswer::Checked,
+                },
+            ],
+            note: Some(note.into()),
+        };
+        Event::seal(
+            EventId(Uuid::from_u128(7)),
+            SiteId(Uuid::from_u128(1)),
+            PersonId(Uuid::from_u128(2)),
+            DeviceId(Uuid::from_u128(3)),
+            12,
+            at,
+            EventPayload::Completed(c),
+            GENESIS_HASH.to_string(),
+        )
+        .expect("seal")
+    }
+
+    #[test]
+    fn the_stored_json_is_the_events_own_encoding() {
+        for (note, value) in [("", 3.5), ("caf\u{e9} \\ \t", -0.1), ("\u{1f9ca}", 1e-7)] {
+            let event = completion(note, value);
+            let prepared = PreparedEvent::new(event.clone());
+            assert!(prepared.hash_is_valid());
+            let expected = serde_json::to_string(&event).expect("encode");
+            assert_eq!(prepared.json(), Some(expected.as_str()));
+            let back: Event = serde_json::from_str(prepared.json().expect("json")).expect("decode");
+            assert_eq!(back, event);
+            assert!(back.hash_is_valid());
+        }
+    }
+
+    #[test]
+    fn an_event_whose_hash_does_not_hold_has_no_json() {
+        let mut tampered = completion("", 3.5);
+        tampered.seq += 1;
+        assert!(!PreparedEvent::new(tampered).hash_is_valid());
+        let mut upper = completion("", 3.5);
+        upper.hash = upper.hash.to_uppercase();
+        assert!(!PreparedEvent::new(upper).hash_is_valid());
+    }
 }

@@ -12,22 +12,24 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use proofline_core::model::{DeviceId, EventId, History, PersonId, SiteId};
 use proofline_core::store::{BlobKind, Event, EventPayload, GENESIS_HASH};
-use proofline_core::sync::protocol::{PulledEvent, PushOutcome, RejectCode};
+use proofline_core::sync::protocol::{PushOutcome, RejectCode};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::{
-    ChainHead, DeviceRecord, EnrollmentCode, IngestBatch, Known, PriorRuling, PullPage,
-    RecordedOutcome, Redeemed, RejectedRuling, Ruler, Ruling, Storage, StorageError, StoredBlob,
-    migrations,
+    ChainHead, DeviceRecord, EnrollmentCode, EventIds, IngestBatch, IngestGroup, Known,
+    PriorRuling, PullPage, RecordedOutcome, Redeemed, RejectedRuling, Ruler, Ruling, Storage,
+    StorageError, StoredBlob, StoredEvent, migrations,
 };
 
 /// File name of the database in the data dir.
 pub const DATABASE_FILE: &str = "server.db";
 /// Read connections kept open between requests.
 const MAX_IDLE_READERS: usize = 8;
-/// How often the background thread checkpoints the WAL into the database.
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// How often the background thread checkpoints the WAL into the database. Often, so each
+/// checkpoint has little to copy: its fsync of the database competes with the commits'
+/// fsyncs of the WAL, and a long one shows as a pause in every push waiting to commit.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 /// WAL pages after which a commit checkpoints by itself (a backstop in case the
 /// background checkpoints fall behind; SQLite's default is 1000).
 const AUTOCHECKPOINT_PAGES: i64 = 20_000;
@@ -57,7 +59,8 @@ impl Checkpointer {
         let thread = std::thread::Builder::new()
             .name("proofline-checkpoint".into())
             .spawn(move || {
-                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
+                let every = std::env::var("PL_CKPT_MS").ok().and_then(|v| v.parse().ok()).map(Duration::from_millis).unwrap_or(CHECKPOINT_EVERY);
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
                     if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
                     {
                         tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
@@ -156,114 +159,31 @@ impl Storage for SqliteStorage {
     ) -> Result<Vec<PushOutcome>, StorageError> {
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let device = batch.device.to_string();
-        let now = timestamp(batch.now);
-        let mut head = chain_head_in(&tx, &device)?;
-        let mut outcomes = Vec::with_capacity(batch.events.len());
-        {
-            let mut at_seq = tx.prepare_cached(
-                "SELECT id, hash, outcome, code, reason, server_seq FROM rulings
-                  WHERE device = ?1 AND seq = ?2",
-            )?;
-            let mut id_taken = tx.prepare_cached("SELECT 1 FROM events WHERE id = ?1")?;
-            let mut insert_event = tx.prepare_cached(
-                "INSERT INTO events (id, site, device, seq, author, kind, event, received_at,
-                                     clock_skew_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?;
-            let mut insert_ruling = tx.prepare_cached(
-                "INSERT INTO rulings (device, seq, id, hash, outcome, code, reason, server_seq,
-                                      ruled_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?;
-            for event in batch.events {
-                let prior = if event.seq <= head.seq {
-                    at_seq
-                        .query_row(params![device, to_i64("seq", event.seq)?], prior_ruling)
-                        .optional()?
-                        .transpose()?
-                } else {
-                    None
-                };
-                let next = head.seq.checked_add(1) == Some(event.seq);
-                let taken = next && id_taken.exists(params![event.id.to_string()])?;
-                let known = Known {
-                    head: &head,
-                    at_seq: prior,
-                    id_taken: taken,
-                };
-                let ruling = match ruler.rule(event, &known) {
-                    Ruling::Reply(outcome) => {
-                        outcomes.push(outcome);
-                        continue;
-                    }
-                    recorded => recorded,
-                };
-                let seq = to_i64("seq", event.seq)?;
-                let id = event.id.to_string();
-                match ruling {
-                    Ruling::Reply(_) => {}
-                    Ruling::Accept => {
-                        let json = serde_json::to_string(event)?;
-                        insert_event.execute(params![
-                            id,
-                            event.site.to_string(),
-                            device,
-                            seq,
-                            event.author.to_string(),
-                            event.payload.kind(),
-                            json,
-                            now,
-                            batch.clock_skew_ms,
-                        ])?;
-                        let server_seq = tx.last_insert_rowid();
-                        insert_ruling.execute(params![
-                            device,
-                            seq,
-                            id,
-                            event.hash,
-                            "accepted",
-                            None::<&str>,
-                            None::<&str>,
-                            server_seq,
-                            now,
-                        ])?;
-                        outcomes.push(PushOutcome::Accepted {
-                            server_seq: to_u64("server_seq", server_seq)?,
-                        });
-                    }
-                    Ruling::Reject { code, reason } => {
-                        insert_ruling.execute(params![
-                            device,
-                            seq,
-                            id,
-                            event.hash,
-                            "rejected",
-                            code_name(code),
-                            reason,
-                            None::<i64>,
-                            now,
-                        ])?;
-                        outcomes.push(PushOutcome::Rejected {
-                            code,
-                            reason,
-                            expected_seq: None,
-                        });
-                    }
-                }
-                head = ChainHead {
-                    seq: event.seq,
-                    hash: event.hash.clone(),
-                };
-            }
-        }
-        tx.prepare_cached(
-            "UPDATE devices SET last_seen = ?2, clock_offset_ms = coalesce(?3, clock_offset_ms)
-              WHERE id = ?1",
-        )?
-        .execute(params![device, now, batch.clock_offset_ms])?;
+        let outcomes = ingest_in(&tx, &mut WriteStatements::prepare(&tx)?, batch, ruler)?;
         tx.commit()?;
         Ok(outcomes)
+    }
+
+    fn ingest_group(
+        &self,
+        record: &mut dyn FnMut(&mut dyn IngestGroup) -> bool,
+    ) -> Result<bool, StorageError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let commit = {
+            let mut group = SqliteGroup {
+                conn: &tx,
+                statements: WriteStatements::prepare(&tx)?,
+                failed: false,
+            };
+            record(&mut group) && !group.failed
+        };
+        if !commit {
+            tx.rollback()?;
+            return Ok(false);
+        }
+        tx.commit()?;
+        Ok(true)
     }
 
     fn chain_head(&self, device: DeviceId) -> Result<ChainHead, StorageError> {
@@ -289,12 +209,15 @@ impl Storage for SqliteStorage {
         exclude: DeviceId,
         after: u64,
         limit: usize,
+        visit: &mut dyn FnMut(StoredEvent<'_>),
     ) -> Result<PullPage, StorageError> {
+        let mut page = PullPage {
+            count: 0,
+            last: None,
+            more: false,
+        };
         if sites.is_empty() || limit == 0 {
-            return Ok(PullPage {
-                events: Vec::new(),
-                more: false,
-            });
+            return Ok(page);
         }
         let after = i64::try_from(after).unwrap_or(i64::MAX);
         let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
@@ -310,30 +233,40 @@ impl Storage for SqliteStorage {
             let mut values: Vec<rusqlite::types::Value> =
                 vec![after.into(), exclude.to_string().into(), fetch.into()];
             values.extend(sites.iter().map(|s| s.to_string().into()));
-            let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
-                ))
-            })?;
-            let mut events = Vec::new();
-            let mut more = false;
-            for row in rows {
-                let (server_seq, json, received_at, clock_skew_ms) = row?;
-                if events.len() == limit {
-                    more = true;
+            let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+            while let Some(row) = rows.next()? {
+                if page.count == limit {
+                    page.more = true;
                     break;
                 }
-                events.push(PulledEvent {
-                    server_seq: to_u64("server_seq", server_seq)?,
-                    event: decode_event(&json)?,
-                    received_at: parse_time("received_at", &received_at)?,
+                let server_seq = to_u64("server_seq", row.get::<_, i64>(0)?)?;
+                let json = row
+                    .get_ref(1)?
+                    .as_str()
+                    .map_err(|e| StorageError::corrupt("event", e))?;
+                // Written by `ingest` from a checked event; a cheap guard against a row
+                // that is not an object at all.
+                if !(json.starts_with('{') && json.ends_with('}')) {
+                    return Err(StorageError::corrupt(
+                        "event",
+                        format!("server_seq {server_seq} is not a JSON object"),
+                    ));
+                }
+                let received_at = row
+                    .get_ref(2)?
+                    .as_str()
+                    .map_err(|e| StorageError::corrupt("received_at", e))?;
+                let clock_skew_ms = row.get::<_, Option<i64>>(3)?;
+                visit(StoredEvent {
+                    server_seq,
+                    json,
+                    received_at,
                     clock_skew_ms,
                 });
+                page.count += 1;
+                page.last = Some(server_seq);
             }
-            Ok(PullPage { events, more })
+            Ok(page)
         })
     }
 
@@ -566,7 +499,7 @@ impl Storage for SqliteStorage {
             params![
                 blob.sha256,
                 to_i64("bytes", blob.bytes)?,
-                kind_name(blob.kind),
+                blob.kind.as_str(),
                 blob.photo,
                 blob.width,
                 blob.height,
@@ -595,18 +528,224 @@ impl Storage for SqliteStorage {
     }
 }
 
+/// The pushes of one group commit, in one transaction, with the statements they use
+/// prepared once for the whole group.
+struct SqliteGroup<'c> {
+    conn: &'c Connection,
+    statements: WriteStatements<'c>,
+    /// A push failed, perhaps half written: the group must not be committed.
+    failed: bool,
+}
+
+impl IngestGroup for SqliteGroup<'_> {
+    fn ingest(
+        &mut self,
+        batch: IngestBatch<'_>,
+        ruler: &mut dyn Ruler,
+    ) -> Result<Vec<PushOutcome>, StorageError> {
+        if self.failed {
+            return Err(StorageError::GroupFailed);
+        }
+        let result = ingest_in(self.conn, &mut self.statements, batch, ruler);
+        self.failed = result.is_err();
+        result
+    }
+}
+
+/// The statements recording a push uses, held for a whole transaction: taken from the
+/// cache once, not once per push. (rusqlite clears a cached statement's bindings when it
+/// goes back to the cache, and SQLite recompiles a statement whose plan depended on a
+/// binding — the chain head's `ORDER BY … LIMIT 1` does — when its bindings are
+/// cleared: once per group rather than once per push.)
+struct WriteStatements<'c> {
+    head: rusqlite::CachedStatement<'c>,
+    at_seq: rusqlite::CachedStatement<'c>,
+    id_taken: rusqlite::CachedStatement<'c>,
+    insert_event: rusqlite::CachedStatement<'c>,
+    insert_ruling: rusqlite::CachedStatement<'c>,
+    touch_device: rusqlite::CachedStatement<'c>,
+}
+
+impl<'c> WriteStatements<'c> {
+    fn prepare(conn: &'c Connection) -> Result<WriteStatements<'c>, StorageError> {
+        Ok(WriteStatements {
+            head: conn.prepare_cached(CHAIN_HEAD_QUERY)?,
+            at_seq: conn.prepare_cached(
+                "SELECT id, hash, outcome, code, reason, server_seq FROM rulings
+                  WHERE device = ?1 AND seq = ?2",
+            )?,
+            id_taken: conn.prepare_cached("SELECT 1 FROM events WHERE id = ?1")?,
+            // A reused id is caught here by the UNIQUE constraint rather than looked up
+            // first (see `Ruler`).
+            insert_event: conn.prepare_cached(
+                "INSERT INTO events (id, site, device, seq, author, kind, event, received_at,
+                                     clock_skew_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (id) DO NOTHING",
+            )?,
+            insert_ruling: conn.prepare_cached(
+                "INSERT INTO rulings (device, seq, id, hash, outcome, code, reason, server_seq,
+                                      ruled_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?,
+            touch_device: conn.prepare_cached(
+                "UPDATE devices
+                    SET last_seen = ?2, clock_offset_ms = coalesce(?3, clock_offset_ms)
+                  WHERE id = ?1",
+            )?,
+        })
+    }
+}
+
+/// Looks ids up in the transaction being written.
+struct SqliteIds<'s, 'c> {
+    stmt: &'s mut rusqlite::CachedStatement<'c>,
+}
+
+impl EventIds for SqliteIds<'_, '_> {
+    fn taken(&mut self, id: EventId) -> Result<bool, StorageError> {
+        let mut text = Uuid::encode_buffer();
+        let text = id.0.hyphenated().encode_lower(&mut text);
+        Ok(self.stmt.exists(params![&*text])?)
+    }
+}
+
+/// Records one push on `conn`, in the transaction the caller commits.
+fn ingest_in(
+    conn: &Connection,
+    statements: &mut WriteStatements<'_>,
+    batch: IngestBatch<'_>,
+    ruler: &mut dyn Ruler,
+) -> Result<Vec<PushOutcome>, StorageError> {
+    let WriteStatements {
+        head: head_query,
+        at_seq,
+        id_taken,
+        insert_event,
+        insert_ruling,
+        touch_device,
+    } = statements;
+    let device = batch.device.to_string();
+    let now = timestamp(batch.now);
+    let mut head = chain_head_with(head_query, &device)?;
+    let mut outcomes = Vec::with_capacity(batch.events.len());
+    let mut ids = SqliteIds { stmt: id_taken };
+    let mut id_text = Uuid::encode_buffer();
+    let mut site_text = Uuid::encode_buffer();
+    let mut author_text = Uuid::encode_buffer();
+    for prepared in batch.events {
+        let event = &prepared.event;
+        let prior = if event.seq <= head.seq {
+            at_seq
+                .query_row(params![device, to_i64("seq", event.seq)?], prior_ruling)
+                .optional()?
+                .transpose()?
+        } else {
+            None
+        };
+        let known = Known {
+            head: &head,
+            at_seq: prior,
+        };
+        let ruling = ruler.rule(prepared, &known, &mut ids)?;
+        let seq = to_i64("seq", event.seq)?;
+        let id = &*event.id.0.hyphenated().encode_lower(&mut id_text);
+        let rejection = match ruling {
+            Ruling::Reply(outcome) => {
+                outcomes.push(outcome);
+                continue;
+            }
+            Ruling::Accept => {
+                let encoded;
+                let json = match prepared.json() {
+                    Some(json) => json,
+                    None => {
+                        encoded = serde_json::to_string(event)?;
+                        encoded.as_str()
+                    }
+                };
+                let inserted = insert_event.execute(params![
+                    id,
+                    &*event.site.0.hyphenated().encode_lower(&mut site_text),
+                    device,
+                    seq,
+                    &*event.author.0.hyphenated().encode_lower(&mut author_text),
+                    event.payload.kind(),
+                    json,
+                    now,
+                    batch.clock_skew_ms,
+                ])?;
+                if inserted == 1 {
+                    let server_seq = conn.last_insert_rowid();
+                    insert_ruling.execute(params![
+                        device,
+                        seq,
+                        id,
+                        event.hash,
+                        "accepted",
+                        None::<&str>,
+                        None::<&str>,
+                        server_seq,
+                        now,
+                    ])?;
+                    outcomes.push(PushOutcome::Accepted {
+                        server_seq: to_u64("server_seq", server_seq)?,
+                    });
+                    None
+                } else {
+                    Some(ruler.id_reused(prepared))
+                }
+            }
+            Ruling::Reject { code, reason } => Some((code, reason)),
+        };
+        if let Some((code, reason)) = rejection {
+            insert_ruling.execute(params![
+                device,
+                seq,
+                id,
+                event.hash,
+                "rejected",
+                code.as_str(),
+                reason,
+                None::<i64>,
+                now,
+            ])?;
+            outcomes.push(PushOutcome::Rejected {
+                code,
+                reason,
+                expected_seq: None,
+            });
+        }
+        head = ChainHead {
+            seq: event.seq,
+            hash: event.hash.clone(),
+        };
+    }
+    touch_device.execute(params![device, now, batch.clock_offset_ms])?;
+    Ok(outcomes)
+}
+
 /// Every definition in server order; its `WHERE` matches the partial index
 /// `events_definitions` word for word, so work events cost that index nothing.
 const DEFINITIONS_QUERY: &str = "SELECT event FROM events
-  WHERE kind IN ('org_named', 'site_defined', 'person_defined', 'routine_defined',
-                 'absence_recorded')
+  WHERE kind = 'org_named' OR kind = 'site_defined' OR kind = 'person_defined'
+     OR kind = 'routine_defined' OR kind = 'absence_recorded'
   ORDER BY server_seq";
 
+/// The last ruling of a device's chain.
+const CHAIN_HEAD_QUERY: &str =
+    "SELECT seq, hash FROM rulings WHERE device = ?1 ORDER BY seq DESC LIMIT 1";
+
 fn chain_head_in(conn: &Connection, device: &str) -> Result<ChainHead, StorageError> {
-    let last: Option<(i64, String)> = conn
-        .prepare_cached(
-            "SELECT seq, hash FROM rulings WHERE device = ?1 ORDER BY seq DESC LIMIT 1",
-        )?
+    let mut query = conn.prepare_cached(CHAIN_HEAD_QUERY)?;
+    chain_head_with(&mut query, device)
+}
+
+fn chain_head_with(
+    query: &mut rusqlite::Statement<'_>,
+    device: &str,
+) -> Result<ChainHead, StorageError> {
+    let last: Option<(i64, String)> = query
         .query_row(params![device], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     Ok(match last {
@@ -733,11 +872,8 @@ impl RawBlob {
         }
         Ok(StoredBlob {
             bytes: to_u64("blob bytes", self.bytes)?,
-            kind: match self.kind.as_str() {
-                "thumbnail" => BlobKind::Thumbnail,
-                "photo" => BlobKind::Photo,
-                other => return Err(StorageError::corrupt("blob", format!("kind {other:?}"))),
-            },
+            kind: parse_kind(&self.kind)
+                .ok_or_else(|| StorageError::corrupt("blob", format!("kind {:?}", self.kind)))?,
             photo: self.photo,
             width: self.width,
             height: self.height,
@@ -752,31 +888,16 @@ impl RawBlob {
     }
 }
 
-fn kind_name(kind: BlobKind) -> &'static str {
-    match kind {
-        BlobKind::Photo => "photo",
-        BlobKind::Thumbnail => "thumbnail",
-    }
-}
-
-/// The snake_case name of a rejection code, as stored and sent.
-pub(crate) fn code_name(code: RejectCode) -> &'static str {
-    match code {
-        RejectCode::SequenceGap => "sequence_gap",
-        RejectCode::SequenceConflict => "sequence_conflict",
-        RejectCode::BadHash => "bad_hash",
-        RejectCode::WrongDevice => "wrong_device",
-        RejectCode::NotAllowed => "not_allowed",
-        RejectCode::UnknownReference => "unknown_reference",
-        RejectCode::NotAnOccurrence => "not_an_occurrence",
-        RejectCode::ProofIncomplete => "proof_incomplete",
-        RejectCode::Invalid => "invalid",
-    }
+/// A blob kind as stored ([`BlobKind::as_str`]).
+pub(crate) fn parse_kind(text: &str) -> Option<BlobKind> {
+    [BlobKind::Photo, BlobKind::Thumbnail]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
 }
 
 fn parse_code(text: &str) -> Result<RejectCode, StorageError> {
-    serde_json::from_value(serde_json::Value::String(text.to_string()))
-        .map_err(|_| StorageError::corrupt("ruling", format!("rejection code {text:?}")))
+    RejectCode::parse(text)
+        .ok_or_else(|| StorageError::corrupt("ruling", format!("rejection code {text:?}")))
 }
 
 /// An instant as stored: RFC 3339, UTC, `Z`, always microseconds, so text order is time
@@ -810,6 +931,184 @@ fn to_u64(what: &'static str, value: i64) -> Result<u64, StorageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::PreparedEvent;
+
+    /// A device's chain of `n` org-name events from `seq` 1, with the ids given.
+    fn chain(device: DeviceId, ids: &[u128]) -> Vec<PreparedEvent> {
+        let now = DateTime::from_timestamp(1_770_000_000, 0).expect("instant");
+        let mut prev = GENESIS_HASH.to_string();
+        ids.iter()
+            .zip(1..)
+            .map(|(id, seq)| {
+                let event = Event::seal(
+                    EventId(Uuid::from_u128(*id)),
+                    SiteId(Uuid::from_u128(1)),
+                    PersonId(Uuid::from_u128(2)),
+                    device,
+                    seq,
+                    now,
+                    EventPayload::OrgNamed {
+                        name: format!("name {id}"),
+                    },
+                    prev.clone(),
+                )
+                .expect("seal");
+                prev = event.hash.clone();
+                PreparedEvent::new(event)
+            })
+            .collect()
+    }
+
+    /// Accepts everything without looking ids up; fails at one `seq` when told to.
+    struct Trusting {
+        fail_at: Option<u64>,
+    }
+
+    impl Ruler for Trusting {
+        fn rule(
+            &mut self,
+            event: &PreparedEvent,
+            _known: &Known<'_>,
+            _ids: &mut dyn EventIds,
+        ) -> Result<Ruling, StorageError> {
+            if self.fail_at == Some(event.event.seq) {
+                return Err(StorageError::corrupt("test", "failing on purpose"));
+            }
+            Ok(Ruling::Accept)
+        }
+
+        fn id_reused(&mut self, _event: &PreparedEvent) -> (RejectCode, String) {
+            (RejectCode::Invalid, "id reused".into())
+        }
+    }
+
+    fn batch(device: DeviceId, events: &[PreparedEvent]) -> IngestBatch<'_> {
+        IngestBatch {
+            device,
+            events,
+            now: DateTime::from_timestamp(1_770_000_100, 0).expect("instant"),
+            clock_offset_ms: None,
+            clock_skew_ms: None,
+        }
+    }
+
+    #[test]
+    fn a_group_with_a_failed_push_is_rolled_back_and_can_be_recorded_without_it() {
+        let dir = tempfile::tempdir().expect("dir");
+        let storage = SqliteStorage::open(dir.path()).expect("open");
+        let [a, b, c] = [11, 12, 13].map(|n| DeviceId(Uuid::from_u128(n)));
+        let (ea, eb, ec) = (
+            chain(a, &[101, 102]),
+            chain(b, &[201, 202, 203]),
+            chain(c, &[301, 101]),
+        );
+        let pushes = [(a, &ea, None), (b, &eb, Some(3)), (c, &ec, None)];
+        // b fails half way: the group is not committed, and takes nothing more.
+        let mut results = Vec::new();
+        let committed = storage
+            .ingest_group(&mut |group| {
+                for (device, events, fail_at) in pushes {
+                    results.push(group.ingest(batch(device, events), &mut Trusting { fail_at }));
+                }
+                true
+            })
+            .expect("rolled back");
+        assert!(!committed);
+        assert!(results[0].is_ok());
+        assert!(results[1].is_err());
+        assert!(matches!(results[2], Err(StorageError::GroupFailed)));
+        for device in [a, b, c] {
+            assert_eq!(storage.chain_head(device).expect("head").seq, 0);
+        }
+        // Again without b.
+        let mut results = Vec::new();
+        let committed = storage
+            .ingest_group(&mut |group| {
+                for (device, events, fail_at) in [pushes[0], pushes[2]] {
+                    results.push(group.ingest(batch(device, events), &mut Trusting { fail_at }));
+                }
+                true
+            })
+            .expect("commit");
+        assert!(committed);
+        // c's second event reuses a's first id: the UNIQUE constraint catches it and the
+        // rejection is recorded, moving the chain.
+        let outcomes = results[1].as_ref().expect("c");
+        assert!(matches!(outcomes[0], PushOutcome::Accepted { .. }));
+        assert!(matches!(
+            &outcomes[1],
+            PushOutcome::Rejected { code: RejectCode::Invalid, reason, .. } if reason == "id reused"
+        ));
+        assert_eq!(storage.chain_head(a).expect("a").seq, 2);
+        assert_eq!(storage.chain_head(b).expect("b").seq, 0);
+        assert_eq!(storage.chain_head(c).expect("c").seq, 2);
+        let mut pulled = Vec::new();
+        let page = storage
+            .pull(
+                &[SiteId(Uuid::from_u128(1))],
+                DeviceId(Uuid::from_u128(99)),
+                0,
+                100,
+                &mut |e| pulled.push(serde_json::from_str::<Event>(e.json).expect("event")),
+            )
+            .expect("pull");
+        assert_eq!(page.count, 3);
+        let ids: Vec<u128> = pulled.iter().map(|e| e.id.0.as_u128()).collect();
+        assert_eq!(ids, [101, 102, 301]);
+        assert!(pulled.iter().all(Event::hash_is_valid));
+    }
+
+    #[test]
+    fn the_chain_head_is_not_recompiled_for_every_push_of_a_group() {
+        let dir = tempfile::tempdir().expect("dir");
+        let storage = SqliteStorage::open(dir.path()).expect("open");
+        let devices: Vec<DeviceId> = (0..5).map(|n| DeviceId(Uuid::from_u128(20 + n))).collect();
+        let chains: Vec<_> = devices
+            .iter()
+            .zip(0u128..)
+            .map(|(d, n)| chain(*d, &[500 + n]))
+            .collect();
+        let mut reprepared = 0;
+        storage
+            .ingest_group(&mut |group| {
+                for (device, events) in devices.iter().zip(&chains) {
+                    group
+                        .ingest(batch(*device, events), &mut Trusting { fail_at: None })
+                        .expect("recorded");
+                }
+                true
+            })
+            .expect("commit");
+        {
+            let conn = storage.writer();
+            let head = conn.prepare_cached(CHAIN_HEAD_QUERY).expect("cached");
+            reprepared += head.get_status(rusqlite::StatementStatus::RePrepare);
+        }
+        assert!(reprepared <= 1, "recompiled {reprepared} times");
+    }
+
+    #[test]
+    fn storing_an_event_builds_no_temporary_table() {
+        let dir = tempfile::tempdir().expect("dir");
+        let storage = SqliteStorage::open(dir.path()).expect("open");
+        let conn = storage.writer();
+        let ops: Vec<String> = conn
+            .prepare(
+                "EXPLAIN INSERT INTO events (id, site, device, seq, author, kind, event,
+                                            received_at, clock_skew_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO NOTHING",
+            )
+            .expect("explain")
+            .query_map(
+                rusqlite::params_from_iter([rusqlite::types::Null; 9]),
+                |r| r.get::<_, String>(1),
+            )
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("program");
+        assert!(ops.iter().any(|op| op == "Insert"), "{ops:?}");
+        assert!(!ops.iter().any(|op| op == "OpenEphemeral"), "{ops:?}");
+    }
 
     #[test]
     fn reading_the_definitions_uses_the_partial_index() {
