@@ -77,6 +77,11 @@ pub struct EscalationRef {
     pub fired_at: DateTime<Utc>,
     /// Whether it has been acknowledged.
     pub acknowledged: bool,
+    /// Whether the server has confirmed it fired (its `escalation_fired` event arrived by
+    /// pull). The engine alone cannot know and says `false`; the device facade fills it in,
+    /// so an offline device shows escalations it computed itself as not yet confirmed.
+    #[serde(default)]
+    pub confirmed_by_server: bool,
 }
 
 /// The attention feed of `person` at `now`, most urgent first.
@@ -214,6 +219,7 @@ fn occurrence_items(
                     level: level.level,
                     fired_at: level.fires_at,
                     acknowledged,
+                    confirmed_by_server: false,
                 };
                 let level_rank = i64::try_from(level.level).unwrap_or(i64::MAX);
                 ranked.push((
@@ -297,17 +303,17 @@ fn repeat_failure_items(
 }
 
 /// Writes messages for one person about one routine: names, site, site-zone times.
-struct Speaker<'a> {
-    org: &'a Org,
-    me: PersonId,
-    site: &'a Site,
-    routine: &'a Routine,
-    now: DateTime<Utc>,
+pub(crate) struct Speaker<'a> {
+    pub(crate) org: &'a Org,
+    pub(crate) me: PersonId,
+    pub(crate) site: &'a Site,
+    pub(crate) routine: &'a Routine,
+    pub(crate) now: DateTime<Utc>,
 }
 
 impl Speaker<'_> {
     /// "Fridge temperatures (Harbor Kitchen)".
-    fn subject(&self) -> String {
+    pub(crate) fn subject(&self) -> String {
         format!("{} ({})", self.routine.title, self.site.name)
     }
 
@@ -382,7 +388,7 @@ impl Speaker<'_> {
     }
 
     /// An escalation item for one of its recipients.
-    fn escalated(
+    pub(crate) fn escalated(
         &self,
         occurrence: &Occurrence,
         status: Status,
@@ -456,7 +462,7 @@ impl Speaker<'_> {
     }
 
     /// A repeat-failure item for a lead.
-    fn repeat_failure(&self, raised: &RaisedAlert) -> String {
+    pub(crate) fn repeat_failure(&self, raised: &RaisedAlert) -> String {
         let rule = self.routine.repeat_failure;
         let missed: Vec<String> = raised.missed_due.iter().map(|d| self.time(*d)).collect();
         let end = match raised.alert.streak_ended_at {

@@ -13,6 +13,7 @@
 //! - [`escalation`]: the escalation timeline of an occurrence;
 //! - [`repeat_failure`]: missed K of the last N → one alert per streak;
 //! - [`attention`]: a person's attention feed;
+//! - [`notify`]: the alerts due now (escalation levels, repeat failures), for push;
 //! - [`plan`]: a site's occurrences over a period, with everything above;
 //! - [`agenda`]: my checks today and one occurrence in full;
 //! - [`review`]: missed checks and compliance for site leads;
@@ -34,6 +35,7 @@ pub mod completion;
 pub mod device;
 pub mod escalation;
 pub mod model;
+pub mod notify;
 pub mod occurrence;
 pub mod plan;
 pub mod proof;

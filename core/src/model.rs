@@ -524,6 +524,27 @@ pub struct Excuse {
     pub reason: String,
 }
 
+/// The server's record that an escalation level fired and its alerts were queued: what
+/// lets a device tell an escalation the server confirmed from one it computed alone.
+/// Only the server's own chain writes these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscalationFired {
+    /// Event id.
+    pub id: EventId,
+    /// The level's id.
+    pub escalation: EscalationId,
+    /// Level number, 1-based.
+    pub level: usize,
+    /// The occurrence.
+    pub occurrence: OccurrenceId,
+    /// Its routine.
+    pub routine: RoutineId,
+    /// When the level fired (due + its `after`).
+    pub fired_at: DateTime<Utc>,
+    /// Whom the server alerted.
+    pub recipients: Vec<PersonId>,
+}
+
 /// An acknowledgement of one escalation level by a recipient.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Acknowledgement {

@@ -18,13 +18,14 @@ use uuid::Uuid;
 
 use crate::blob_files::BlobFiles;
 use crate::devices::Devices;
+use crate::dispatch::Dispatcher;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::org::OrgState;
 use crate::ruling::ServerChainRuler;
 use crate::storage::{IngestBatch, PreparedEvent, Storage};
 use crate::writer::Writer;
-use crate::{admin, blobs, enroll, http, sync};
+use crate::{admin, blobs, enroll, http, push_tokens, sync};
 
 /// Slack allowed over [`UPLOAD_CHUNK_BYTES`] on a `PATCH`.
 const CHUNK_SLACK_BYTES: usize = 64 * 1024;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub ingest: Mutex<()>,
     /// The push writer (group commits).
     pub writer: Writer,
+    /// The escalation dispatcher.
+    pub dispatcher: Dispatcher,
     /// Enrolled devices.
     pub devices: Devices,
     /// Counters.
@@ -85,6 +88,8 @@ pub struct StateParts {
     pub max_blob_bytes: u64,
     /// The server's chain.
     pub server_device: DeviceId,
+    /// The escalation dispatcher.
+    pub dispatcher: Dispatcher,
 }
 
 impl AppState {
@@ -95,6 +100,7 @@ impl AppState {
             org: RwLock::new(Arc::new(parts.org)),
             ingest: Mutex::new(()),
             writer: Writer::new(),
+            dispatcher: parts.dispatcher,
             devices: parts.devices,
             metrics: parts.metrics,
             blobs: parts.blobs,
@@ -152,12 +158,47 @@ impl AppState {
         if definitions.is_empty() {
             return Ok((0, value));
         }
+        let events = self.write_own(definitions, now)?;
+        let mut org = (*base).clone();
+        for event in &events {
+            org.apply(event.site, &event.payload);
+        }
+        self.publish_org(org);
+        Ok((events.len(), value))
+    }
+
+    /// Records the server's own work events (escalations it fired) in its chain, in one
+    /// transaction. Blocking.
+    pub fn record_own(
+        &self,
+        entries: Vec<(SiteId, EventPayload)>,
+        now: DateTime<Utc>,
+    ) -> Result<usize, ApiError> {
+        if entries.is_empty() {
+            return Ok(0);
+        }
+        let _guard = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(self.write_own(entries, now)?.len())
+    }
+
+    /// Seals `entries` into the server's chain (authored by the admin pseudo-person) and
+    /// records them in one transaction. Call with [`AppState::ingest`] held.
+    fn write_own(
+        &self,
+        entries: Vec<(SiteId, EventPayload)>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Event>, ApiError> {
         let head = self.storage.chain_head(self.server_device)?;
         let mut prev = head.hash;
-        let mut events = Vec::with_capacity(definitions.len());
-        for ((site, payload), seq) in definitions.into_iter().zip(head.seq + 1..) {
+        let mut events = Vec::with_capacity(entries.len());
+        for ((site, payload), seq) in entries.into_iter().zip(head.seq + 1..) {
+            // A payload that names its event (as work events do) keeps that id.
+            let id = match &payload {
+                EventPayload::EscalationFired(f) => f.id,
+                _ => new_event_id(now),
+            };
             let event = Event::seal(
-                new_event_id(now),
+                id,
                 site,
                 admin_person(),
                 self.server_device,
@@ -166,7 +207,7 @@ impl AppState {
                 payload,
                 prev,
             )
-            .map_err(|e| ApiError::internal("sealing a definition", e))?;
+            .map_err(|e| ApiError::internal("sealing a server event", e))?;
             prev = event.hash.clone();
             events.push(PreparedEvent::checked(event));
         }
@@ -180,20 +221,22 @@ impl AppState {
             },
             &mut ServerChainRuler,
         )?;
-        let mut org = (*base).clone();
-        for (event, outcome) in events.iter().map(|e| &e.event).zip(&outcomes) {
+        let mut written = Vec::with_capacity(events.len());
+        for (prepared, outcome) in events.into_iter().zip(&outcomes) {
             match outcome {
-                PushOutcome::Accepted { .. } => org.apply(event.site, &event.payload),
+                PushOutcome::Accepted { .. } => written.push(prepared.event),
                 other => {
                     return Err(ApiError::internal(
-                        "recording a definition",
-                        format!("the server's own event {} was ruled {other:?}", event.id),
+                        "recording a server event",
+                        format!(
+                            "the server's own event {} was ruled {other:?}",
+                            prepared.event.id
+                        ),
                     ));
                 }
             }
         }
-        self.publish_org(org);
-        Ok((events.len(), value))
+        Ok(written)
     }
 }
 
@@ -214,6 +257,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/enroll", post(enroll::enroll).layer(json_limit))
         .route("/v1/sync/push", post(sync::push).layer(json_limit))
         .route("/v1/sync/pull", get(sync::pull))
+        .route(
+            "/v1/push-token",
+            post(push_tokens::register)
+                .delete(push_tokens::unregister)
+                .layer(json_limit),
+        )
         .route("/v1/blobs/{sha256}", blob_routes)
         .route("/v1/blobs/{sha256}/thumbnail", get(blobs::thumbnail))
         .merge(admin::routes().layer(json_limit))

@@ -7,11 +7,14 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use proofline_core::sync::protocol::MAX_BLOB_BYTES;
 use tracing_subscriber::EnvFilter;
 
+use crate::dispatch::DispatchSettings;
+use crate::dispatch::settings::{ApnsSettings, FcmSettings, WebhookSettings};
 use crate::server::{Config, ServerError, prepare, serve};
 
 /// proofline-server: the sync server devices push completions and photo proof to.
@@ -55,6 +58,100 @@ struct ServeArgs {
     /// Largest blob (photo) accepted, in bytes.
     #[arg(long, default_value_t = MAX_BLOB_BYTES, value_name = "N")]
     max_blob_bytes: u64,
+    #[command(flatten)]
+    dispatch: DispatchArgs,
+}
+
+/// The escalation dispatcher and its push providers.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Escalation alerts")]
+struct DispatchArgs {
+    /// Seconds between dispatcher ticks (0: never; alerts are then not sent).
+    #[arg(
+        long,
+        env = "PROOFLINE_DISPATCH_TICK",
+        default_value_t = 15,
+        value_name = "SECS"
+    )]
+    dispatch_tick: u64,
+    /// Delivery attempts per alert before it becomes a dead letter.
+    #[arg(
+        long,
+        env = "PROOFLINE_PUSH_MAX_ATTEMPTS",
+        default_value_t = 8,
+        value_name = "N"
+    )]
+    push_max_attempts: u32,
+    /// APNs .p8 key file (token-based auth); enables APNs with the other --apns-* flags.
+    #[arg(long, env = "PROOFLINE_APNS_KEY_FILE", value_name = "FILE", requires_all = ["apns_key_id", "apns_team_id", "apns_topic"])]
+    apns_key_file: Option<PathBuf>,
+    /// The APNs key id.
+    #[arg(long, env = "PROOFLINE_APNS_KEY_ID", value_name = "ID")]
+    apns_key_id: Option<String>,
+    /// The Apple developer team id.
+    #[arg(long, env = "PROOFLINE_APNS_TEAM_ID", value_name = "ID")]
+    apns_team_id: Option<String>,
+    /// The iOS app's bundle id (apns-topic).
+    #[arg(long, env = "PROOFLINE_APNS_TOPIC", value_name = "BUNDLE_ID")]
+    apns_topic: Option<String>,
+    /// APNs endpoint (the sandbox for development builds, or a test stub).
+    #[arg(long, env = "PROOFLINE_APNS_ENDPOINT", default_value = proofline_push::apns::PRODUCTION_ENDPOINT, value_name = "URL")]
+    apns_endpoint: String,
+    /// FCM service-account JSON key file; enables FCM.
+    #[arg(long, env = "PROOFLINE_FCM_SERVICE_ACCOUNT", value_name = "FILE")]
+    fcm_service_account: Option<PathBuf>,
+    /// FCM endpoint (or a test stub).
+    #[arg(long, env = "PROOFLINE_FCM_ENDPOINT", default_value = proofline_push::fcm::DEFAULT_ENDPOINT, value_name = "URL")]
+    fcm_endpoint: String,
+    /// Webhook for alerts in chat (Slack-compatible `text`, HMAC-SHA256 signed).
+    #[arg(
+        long,
+        env = "PROOFLINE_WEBHOOK_URL",
+        value_name = "URL",
+        requires = "webhook_secret"
+    )]
+    webhook_url: Option<String>,
+    /// The webhook's signing secret.
+    #[arg(
+        long,
+        env = "PROOFLINE_WEBHOOK_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    webhook_secret: Option<String>,
+}
+
+impl DispatchArgs {
+    fn settings(self) -> DispatchSettings {
+        let apns = match (
+            self.apns_key_file,
+            self.apns_key_id,
+            self.apns_team_id,
+            self.apns_topic,
+        ) {
+            (Some(key_file), Some(key_id), Some(team_id), Some(topic)) => Some(ApnsSettings {
+                endpoint: self.apns_endpoint,
+                key_file,
+                key_id,
+                team_id,
+                topic,
+            }),
+            _ => None,
+        };
+        DispatchSettings {
+            tick: (self.dispatch_tick > 0).then(|| Duration::from_secs(self.dispatch_tick)),
+            apns,
+            fcm: self.fcm_service_account.map(|file| FcmSettings {
+                endpoint: self.fcm_endpoint,
+                service_account_file: file,
+            }),
+            webhook: match (self.webhook_url, self.webhook_secret) {
+                (Some(url), Some(secret)) => Some(WebhookSettings { url, secret }),
+                _ => None,
+            },
+            max_attempts: self.push_max_attempts,
+        }
+    }
 }
 
 /// Runs the command line; the process's exit code.
@@ -75,6 +172,7 @@ pub fn main() -> ExitCode {
         admin_token: args.admin_token,
         demo: args.demo,
         max_blob_bytes: args.max_blob_bytes,
+        dispatch: args.dispatch.settings(),
     };
     match run(config) {
         Ok(()) => ExitCode::SUCCESS,

@@ -11,6 +11,8 @@
 //! - [`auth`]: tokens, enrollment codes, hashing;
 //! - [`enroll`], [`sync`], [`blobs`], [`admin`]: the routes;
 //! - [`writer`]: the thread that records pushes, in group commits;
+//! - [`dispatch`]: the escalation dispatcher (notices due → durable outbox → push
+//!   services and webhook) and [`push_tokens`], the devices' registration route;
 //! - [`ruling`] and [`trust`]: how a pushed event is ruled on;
 //! - [`org`]: the org the server derives from accepted definitions;
 //! - [`devices`]: enrolled devices in memory;
@@ -27,11 +29,13 @@ pub mod blobs;
 pub mod cli;
 pub mod demo;
 pub mod devices;
+pub mod dispatch;
 pub mod enroll;
 pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod org;
+pub mod push_tokens;
 pub mod ruling;
 pub mod server;
 pub mod storage;

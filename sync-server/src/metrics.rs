@@ -4,6 +4,8 @@
 //!   (`unmatched` for unknown paths) and status;
 //! - `proofline_events_accepted_total`, `proofline_events_duplicate_total`,
 //!   `proofline_events_rejected_total{code}`: push rulings since start (gaps included);
+//! - `proofline_notifications_queued_total`, `…_sent_total`, `…_dead_total`: escalation
+//!   alerts queued by the dispatcher, delivered, and given up on (dead letters);
 //! - `proofline_blob_bytes_stored`: bytes of verified blobs held;
 //! - `proofline_devices`: enrolled devices not revoked;
 //! - `proofline_sync_lag_seconds`: a gauge, the longest time since any active device was
@@ -25,6 +27,12 @@ pub struct Metrics {
     duplicate: AtomicU64,
     rejected: Mutex<BTreeMap<&'static str, u64>>,
     blob_bytes: AtomicU64,
+    /// Notifications queued by the dispatcher since start.
+    pub notifications_queued: AtomicU64,
+    /// Notifications delivered since start.
+    pub notifications_sent: AtomicU64,
+    /// Notifications given up on since start.
+    pub notifications_dead: AtomicU64,
 }
 
 /// Gauges read from elsewhere when rendering.
@@ -110,6 +118,25 @@ impl Metrics {
                     "proofline_events_rejected_total{{code=\"{code}\"}} {count}"
                 );
             }
+        }
+        for (name, help, value) in [
+            (
+                "proofline_notifications_queued_total",
+                "Escalation alerts queued by the dispatcher.",
+                &self.notifications_queued,
+            ),
+            (
+                "proofline_notifications_sent_total",
+                "Escalation alerts delivered to a push service or webhook.",
+                &self.notifications_sent,
+            ),
+            (
+                "proofline_notifications_dead_total",
+                "Escalation alerts given up on (dead letters).",
+                &self.notifications_dead,
+            ),
+        ] {
+            counter(&mut out, name, help, value.load(Ordering::Relaxed));
         }
         gauge(
             &mut out,

@@ -148,7 +148,8 @@ impl OrgState {
             }
             EventPayload::Completed(_)
             | EventPayload::Excused(_)
-            | EventPayload::Acknowledged(_) => {}
+            | EventPayload::Acknowledged(_)
+            | EventPayload::EscalationFired(_) => {}
         }
     }
 

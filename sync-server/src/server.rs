@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use proofline_core::model::DeviceId;
 use proofline_core::sync::protocol::MAX_BLOB_BYTES;
 use thiserror::Error;
@@ -21,9 +21,12 @@ use crate::auth::{self, NoRandomness};
 use crate::blob_files::{BlobFileError, BlobFiles};
 use crate::demo::{self, DemoIntro};
 use crate::devices::Devices;
+use crate::dispatch::deliver::DeliveryReport;
+use crate::dispatch::{self, DispatchSettings, Dispatcher, TickReport};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::org::OrgState;
+use crate::storage::notifications::{DeliveryState, QueuedNotification};
 use crate::storage::{SqliteStorage, Storage, StorageError};
 use crate::writer::Writer;
 
@@ -43,6 +46,8 @@ pub struct Config {
     pub demo: bool,
     /// Largest blob accepted.
     pub max_blob_bytes: u64,
+    /// The escalation dispatcher: tick, push providers, webhook.
+    pub dispatch: DispatchSettings,
 }
 
 impl Config {
@@ -55,6 +60,7 @@ impl Config {
             admin_token: None,
             demo: false,
             max_blob_bytes: MAX_BLOB_BYTES,
+            dispatch: DispatchSettings::default(),
         }
     }
 }
@@ -92,6 +98,9 @@ pub enum ServerError {
         #[source]
         source: std::io::Error,
     },
+    /// The dispatcher's settings are wrong (a key file, an endpoint).
+    #[error("escalation dispatcher: {0}")]
+    Dispatch(String),
     /// Seeding the demo failed.
     #[error("cannot seed the demo: {0}")]
     Demo(String),
@@ -165,10 +174,11 @@ pub(crate) async fn prepare(config: Config) -> Result<Prepared, ServerError> {
     fs::create_dir_all(&config.data_dir).map_err(data_err)?;
     let data_dir = fs::canonicalize(&config.data_dir).map_err(data_err)?;
     let (admin_token, admin_token_file) = admin_token(&data_dir, config.admin_token.as_deref())?;
+    let dispatcher = config.dispatch.build().map_err(ServerError::Dispatch)?;
     let opened = {
         let data_dir = data_dir.clone();
         tokio::task::spawn_blocking(move || {
-            open_state(&data_dir, admin_token, config.max_blob_bytes)
+            open_state(&data_dir, admin_token, config.max_blob_bytes, dispatcher)
         })
         .await
         .map_err(|e| ServerError::Runtime(e.to_string()))??
@@ -264,6 +274,7 @@ pub(crate) fn open_state(
     data_dir: &Path,
     admin_token: String,
     max_blob_bytes: u64,
+    dispatcher: Dispatcher,
 ) -> Result<AppState, ServerError> {
     let storage = SqliteStorage::open(data_dir)?;
     let blobs = BlobFiles::open(data_dir)?;
@@ -280,6 +291,7 @@ pub(crate) fn open_state(
         admin_token,
         max_blob_bytes,
         server_device,
+        dispatcher,
     }))
 }
 
@@ -293,9 +305,13 @@ pub(crate) async fn serve(
         listener, state, ..
     } = prepared;
     let app = router(Arc::clone(&state));
+    let (stop_dispatch, dispatch_stopped) = tokio::sync::watch::channel(false);
+    let dispatching = tokio::spawn(dispatch::run(Arc::clone(&state), dispatch_stopped));
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
+    let _ = stop_dispatch.send(true);
+    let _ = dispatching.await;
     let stopping = Arc::clone(&state);
     let _ = tokio::task::spawn_blocking(move || stopping.writer.stop()).await;
     let storage = Arc::clone(&state.storage);
@@ -316,6 +332,8 @@ pub(crate) async fn serve(
 #[derive(Debug)]
 pub struct RunningServer {
     startup: Startup,
+    state: Arc<AppState>,
+    runtime: tokio::runtime::Handle,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<Result<(), ServerError>>>,
 }
@@ -339,6 +357,26 @@ impl RunningServer {
     /// What the start-up lines report (demo codes included).
     pub fn startup(&self) -> &Startup {
         &self.startup
+    }
+
+    /// Runs one dispatcher tick at `now` (tests drive the dispatcher with a scripted clock
+    /// by starting the server with `dispatch.tick = None`).
+    pub fn dispatch_tick(&self, now: DateTime<Utc>) -> Result<TickReport, ApiError> {
+        self.state.dispatcher.tick(&self.state, now)
+    }
+
+    /// Attempts every queued notification due at `now` once (see [`RunningServer::dispatch_tick`]).
+    pub fn deliver_due(&self, now: DateTime<Utc>) -> Result<DeliveryReport, StorageError> {
+        self.runtime
+            .block_on(dispatch::deliver::deliver_due(&self.state, now))
+    }
+
+    /// The notification outbox, newest first (every state when `state` is `None`).
+    pub fn notifications(
+        &self,
+        state: Option<DeliveryState>,
+    ) -> Result<Vec<QueuedNotification>, StorageError> {
+        self.state.storage.notifications(state, usize::MAX)
     }
 
     /// Stops accepting, finishes in-flight requests, closes the database and waits for
@@ -370,7 +408,8 @@ impl Drop for RunningServer {
 
 /// Starts a server on its own thread and tokio runtime; returns once it is listening.
 pub fn start(config: Config) -> Result<RunningServer, ServerError> {
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<Startup, ServerError>>();
+    type Ready = (Startup, Arc<AppState>, tokio::runtime::Handle);
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<Ready, ServerError>>();
     let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
         .name("proofline-server".into())
@@ -396,7 +435,11 @@ pub fn start(config: Config) -> Result<RunningServer, ServerError> {
                         return Err(ServerError::Runtime(message));
                     }
                 };
-                let _ = ready_tx.send(Ok(prepared.startup().clone()));
+                let _ = ready_tx.send(Ok((
+                    prepared.startup().clone(),
+                    Arc::clone(&prepared.state),
+                    tokio::runtime::Handle::current(),
+                )));
                 serve(prepared, async move {
                     let _ = shutdown_rx.await;
                 })
@@ -404,8 +447,8 @@ pub fn start(config: Config) -> Result<RunningServer, ServerError> {
             })
         })
         .map_err(|e| ServerError::Runtime(e.to_string()))?;
-    let startup = match ready_rx.recv() {
-        Ok(Ok(startup)) => startup,
+    let (startup, state, runtime) = match ready_rx.recv() {
+        Ok(Ok(ready)) => ready,
         Ok(Err(e)) => {
             let _ = thread.join();
             return Err(e);
@@ -420,6 +463,8 @@ pub fn start(config: Config) -> Result<RunningServer, ServerError> {
     };
     Ok(RunningServer {
         startup,
+        state,
+        runtime,
         shutdown: Some(shutdown_tx),
         thread: Some(thread),
     })

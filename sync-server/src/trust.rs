@@ -75,6 +75,10 @@ pub fn judge(state: &OrgState, author: &Person, prepared: &PreparedEvent) -> Res
         EventPayload::OrgNamed { .. } => Err(judge.admin_only("the org's name")),
         EventPayload::SiteDefined(_) => Err(judge.admin_only("sites")),
         EventPayload::PersonDefined(_) => Err(judge.admin_only("people")),
+        EventPayload::EscalationFired(_) => Err(refuse(
+            RejectCode::NotAllowed,
+            "only the server records that an escalation fired; a device cannot".to_string(),
+        )),
     }
 }
 

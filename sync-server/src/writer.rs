@@ -374,7 +374,13 @@ kind = "check"
     #[test]
     fn a_push_sees_the_definitions_of_an_earlier_push_in_its_group() {
         let dir = tempfile::tempdir().expect("dir");
-        let state = crate::server::open_state(dir.path(), "admin".into(), 1 << 20).expect("state");
+        let state = crate::server::open_state(
+            dir.path(),
+            "admin".into(),
+            1 << 20,
+            crate::dispatch::Dispatcher::idle(),
+        )
+        .expect("state");
         crate::admin::import_text(&state, PEOPLE, Utc::now()).expect("import");
         let file = parse_routines_file("test", &format!("{PEOPLE}{ROUTINE}")).expect("file");
         let routine = file.routines[0].clone();
@@ -421,6 +427,10 @@ kind = "check"
 
     /// The server's SQLite storage, except that recording a push of one device fails
     /// after writing it (a half-written push).
+    use crate::storage::notifications::{
+        Attempt, DeliveryState, PushPlatform, PushToken, QueuedNotification, Target,
+    };
+
     struct FailingFor {
         inner: crate::storage::SqliteStorage,
         device: DeviceId,
@@ -445,6 +455,50 @@ kind = "check"
                 return Err(StorageError::corrupt("test", "failing after writing"));
             }
             Ok(outcomes)
+        }
+    }
+
+    impl crate::storage::NotificationStore for FailingFor {
+        fn register_push_token(&self, token: &PushToken) -> Result<(), StorageError> {
+            self.inner.register_push_token(token)
+        }
+        fn remove_push_token(
+            &self,
+            platform: PushPlatform,
+            token: &str,
+        ) -> Result<bool, StorageError> {
+            self.inner.remove_push_token(platform, token)
+        }
+        fn push_tokens(&self) -> Result<Vec<PushToken>, StorageError> {
+            self.inner.push_tokens()
+        }
+        fn queued_keys(&self) -> Result<Vec<(Uuid, String)>, StorageError> {
+            self.inner.queued_keys()
+        }
+        fn enqueue(&self, rows: &[QueuedNotification]) -> Result<usize, StorageError> {
+            self.inner.enqueue(rows)
+        }
+        fn due_notifications(
+            &self,
+            now: DateTime<Utc>,
+            limit: usize,
+        ) -> Result<Vec<QueuedNotification>, StorageError> {
+            self.inner.due_notifications(now, limit)
+        }
+        fn record_attempt(
+            &self,
+            notice: Uuid,
+            target: &Target,
+            attempt: &Attempt,
+        ) -> Result<(), StorageError> {
+            self.inner.record_attempt(notice, target, attempt)
+        }
+        fn notifications(
+            &self,
+            state: Option<DeliveryState>,
+            limit: usize,
+        ) -> Result<Vec<QueuedNotification>, StorageError> {
+            self.inner.notifications(state, limit)
         }
     }
 
@@ -567,6 +621,7 @@ kind = "check"
             admin_token: "admin".into(),
             max_blob_bytes: 1 << 20,
             server_device,
+            dispatcher: crate::dispatch::Dispatcher::idle(),
         });
         crate::admin::import_text(&state, &format!("{PEOPLE}{ROUTINE}"), Utc::now())
             .expect("import");

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use proofline_core::attention::AttentionItem;
+use proofline_core::notify::{Notice, NoticeKind};
 use proofline_core::review::{ComplianceReport, OccurrenceStatus};
 use reqwest::blocking::{Client, RequestBuilder};
 use serde::Deserialize;
@@ -75,6 +76,50 @@ pub struct RejectedRuling {
     /// When it was ruled on.
     #[serde(default)]
     pub at: Option<Value>,
+}
+
+/// One row of `GET /v1/admin/notifications`: a queued alert for one target.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OutboxRow {
+    /// The notice (its id is half the outbox key).
+    pub notice: Notice,
+    /// Where it goes (the other half): `{"kind":"webhook"}` or
+    /// `{"kind":"push","platform":…,"token":…}`.
+    pub target: Value,
+    /// `pending`, `sent` or `dead`.
+    pub state: String,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// Why the last attempt failed, if it did.
+    #[serde(default)]
+    pub last_error: Option<String>,
+    /// When it was queued.
+    pub queued_at: DateTime<Utc>,
+    /// When it was delivered.
+    #[serde(default)]
+    pub sent_at: Option<DateTime<Utc>>,
+    /// The recipient's name.
+    #[serde(default)]
+    pub recipient_name: Option<String>,
+}
+
+impl OutboxRow {
+    /// Whether the row goes to the org's webhook.
+    pub fn is_webhook(&self) -> bool {
+        self.target.get("kind").and_then(Value::as_str) == Some("webhook")
+    }
+
+    /// What the webhook request for this row carries in `x-proofline-escalation-id` (the
+    /// escalation level's id, or a repeat-failure streak's alert id), and the round (0 for
+    /// repeat failures).
+    pub fn escalation_key(&self) -> (uuid::Uuid, u32) {
+        match self.notice.kind {
+            NoticeKind::Escalation {
+                escalation, round, ..
+            } => (escalation.0, round),
+            NoticeKind::RepeatFailure { alert } => (alert.0, 0),
+        }
+    }
 }
 
 /// A blocking client for the admin API of one server.
@@ -193,6 +238,20 @@ impl AdminClient {
     /// Every rejected event ruling.
     pub fn rejected(&self) -> Result<Vec<RejectedRuling>, AdminError> {
         self.send(self.http.get(self.url("/v1/admin/rejected")))
+    }
+
+    /// The notification outbox (`GET /v1/admin/notifications`), every row in `state`
+    /// (`pending`, `sent`, `dead`; every state when `None`), newest first.
+    pub fn notifications(&self, state: Option<&str>) -> Result<Vec<OutboxRow>, AdminError> {
+        let mut query = vec![("limit", "1000000".to_string())];
+        if let Some(state) = state {
+            query.push(("state", state.to_string()));
+        }
+        self.send(
+            self.http
+                .get(self.url("/v1/admin/notifications"))
+                .query(&query),
+        )
     }
 
     /// `GET /healthz` answers `ok`.

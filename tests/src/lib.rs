@@ -1,7 +1,8 @@
 //! Test harness for the end-to-end tests: the real server as a child process
 //! ([`server`]), its admin API ([`admin`]), a read-only protocol client ([`auditor`]), a
-//! fault-injecting TCP proxy ([`proxy`]), a seeded PRNG ([`rng`]), and the Harbor Kitchen
-//! world the sync tests play in ([`restaurant`], [`scenario`]).
+//! fault-injecting TCP proxy ([`proxy`]), a seeded PRNG ([`rng`]), the Harbor Kitchen
+//! world the sync tests play in ([`restaurant`], [`scenario`]), and a stub chat webhook
+//! that counts the alerts it receives ([`webhook_stub`]).
 //!
 //! The tests (`tests/sync_converge.rs`, `tests/sync_crash.rs`) start everything they need
 //! on loopback ephemeral ports and stop it themselves. Every random choice comes from a
@@ -16,3 +17,4 @@ pub mod restaurant;
 pub mod rng;
 pub mod scenario;
 pub mod server;
+pub mod webhook_stub;

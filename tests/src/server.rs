@@ -57,6 +57,8 @@ pub struct ServerProcess {
     child: Arc<Mutex<Option<Child>>>,
     addr: SocketAddr,
     starts: u32,
+    /// Arguments appended to `serve … --listen ADDR` on every start.
+    extra_args: Vec<String>,
 }
 
 /// A handle that SIGKILLs the server from another thread (the crash tests).
@@ -76,6 +78,12 @@ impl ServerProcess {
     /// Starts `bin serve` on a new temporary data dir, listening on `127.0.0.1:0`, and
     /// waits for its listening line.
     pub fn start(bin: &Path) -> Result<ServerProcess, StartError> {
+        ServerProcess::start_with_args(bin, &[])
+    }
+
+    /// Like [`ServerProcess::start`], with `args` appended to the `serve` command line on
+    /// this start and every restart (e.g. `--dispatch-tick 1 --webhook-url …`).
+    pub fn start_with_args(bin: &Path, args: &[String]) -> Result<ServerProcess, StartError> {
         let tmp = tempfile::Builder::new()
             .prefix("proofline-e2e-server-")
             .tempdir()
@@ -90,6 +98,7 @@ impl ServerProcess {
             child: Arc::new(Mutex::new(None)),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             starts: 0,
+            extra_args: args.to_vec(),
         };
         server.spawn(SocketAddr::from(([127, 0, 0, 1], 0)))?;
         Ok(server)
@@ -118,6 +127,11 @@ impl ServerProcess {
     /// The root of the temporary directory (data dir and logs).
     pub fn tmp_dir(&self) -> &Path {
         self.tmp.path()
+    }
+
+    /// Replaces the arguments appended to `serve` from the next (re)start on.
+    pub fn set_extra_args(&mut self, args: &[String]) {
+        self.extra_args = args.to_vec();
     }
 
     /// How many times the server was started (1 after [`ServerProcess::start`]).
@@ -188,6 +202,7 @@ impl ServerProcess {
             .arg(&self.data_dir)
             .arg("--listen")
             .arg(listen.to_string())
+            .args(&self.extra_args)
             .env("PROOFLINE_ADMIN_TOKEN", ADMIN_TOKEN)
             .env_remove("PROOFLINE_DATA_DIR")
             .env_remove("PROOFLINE_LISTEN")

@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::agenda::{self, AgendaItem, OccurrenceDetail};
 use crate::attention::{self, AttentionItem, local_time};
 use crate::completion;
+use crate::device::Alert;
 use crate::device::BLOB_DIR;
 use crate::device::error::Error;
 use crate::device::window;
@@ -18,6 +19,7 @@ use crate::model::{
     History, OccurrenceId, Org, Person, PersonId, Recipient, Role, Routine, SiteId, StepAnswer,
     StepKind, StepResult,
 };
+use crate::notify::{self, NoticeKind};
 use crate::occurrence::{Occurrence, occurrence_id, occurrences};
 use crate::proof::blob_store::is_sha256_hex;
 use crate::proof::{BlobStore, CaptureOptions, PhotoRecord, capture_photo};
@@ -29,6 +31,9 @@ use crate::store::{
 };
 
 /// How far either side of `now` an occurrence id is looked for (the check screen's span).
+/// How far back the server's `escalation_fired` records are read to mark escalations
+/// confirmed (alerts look back a day; a week leaves room for clocks and long chains).
+const CONFIRMED_LOOKBACK_DAYS: i64 = 7;
 const SEARCH_DAYS: i64 = agenda::SEARCH_DAYS;
 /// The narrower span searched first.
 const FIRST_SEARCH_DAYS: i64 = 2;
@@ -151,7 +156,39 @@ impl Inner {
 
     pub(crate) fn attention(&self, now: DateTime<Utc>) -> Result<Vec<AttentionItem>, Error> {
         let history = window::attention_history(&self.store, &self.org, self.me(), now)?;
-        Ok(attention::attention(&self.org, &history, self.me(), now))
+        let mut items = attention::attention(&self.org, &history, self.me(), now);
+        let confirmed = self.confirmed_escalations(now)?;
+        for escalation in items.iter_mut().filter_map(|i| i.escalation.as_mut()) {
+            escalation.confirmed_by_server = confirmed.contains(&escalation.id);
+        }
+        Ok(items)
+    }
+
+    /// The alerts the engine says are due for this device's person at `now`, computed from
+    /// the local store (so offline too), each marked with whether the server has
+    /// confirmed it.
+    pub(crate) fn alerts(&self, now: DateTime<Utc>) -> Result<Vec<Alert>, Error> {
+        let history = window::attention_history(&self.store, &self.org, self.me(), now)?;
+        let confirmed = self.confirmed_escalations(now)?;
+        Ok(notify::notices(&self.org, &history, None, now)
+            .into_iter()
+            .filter(|n| n.recipient == self.me())
+            .map(|notice| Alert {
+                confirmed_by_server: match notice.kind {
+                    NoticeKind::Escalation { escalation, .. } => confirmed.contains(&escalation),
+                    NoticeKind::RepeatFailure { .. } => false,
+                },
+                notice,
+            })
+            .collect())
+    }
+
+    /// Escalation levels the server recorded as fired recently enough to still matter.
+    fn confirmed_escalations(&self, now: DateTime<Utc>) -> Result<HashSet<EscalationId>, Error> {
+        let since = now
+            .checked_sub_signed(chrono::Duration::days(CONFIRMED_LOOKBACK_DAYS))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        Ok(self.store.fired_escalations(since)?)
     }
 
     pub(crate) fn today(&self, now: DateTime<Utc>) -> Result<Vec<AgendaItem>, Error> {

@@ -62,6 +62,18 @@ use crate::review::{ComplianceReport, MissedItem, OccurrenceStatus};
 use crate::store::{ChainReport, DeviceIdentity, OutboxEntry, OutboxSummary};
 
 use self::error::to_public;
+use crate::notify::Notice;
+
+/// An alert the engine says is due for the device's person (see [`Device::alerts`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Alert {
+    /// The notice, as the server's dispatcher computes it (same id, same words).
+    pub notice: Notice,
+    /// Whether the server has recorded this escalation level as fired (its
+    /// `escalation_fired` event arrived by pull); `false` while the device is offline or
+    /// the server has not ticked yet. Always `false` for repeat-failure alerts.
+    pub confirmed_by_server: bool,
+}
 use self::inner::Inner;
 
 /// The blob directory inside a device directory.
@@ -143,6 +155,13 @@ impl Device {
     /// The person's attention feed at `now`, most urgent first (empty when all is well).
     pub fn attention(&self, now: DateTime<Utc>) -> Result<Vec<AttentionItem>, DeviceError> {
         self.lock().attention(now).map_err(to_public)
+    }
+
+    /// The escalation and repeat-failure alerts due for the person at `now`, computed
+    /// from the local store with the same engine as the server's dispatcher (so they show
+    /// offline too); each says whether the server has confirmed it yet.
+    pub fn alerts(&self, now: DateTime<Utc>) -> Result<Vec<Alert>, DeviceError> {
+        self.lock().alerts(now).map_err(to_public)
     }
 
     /// The person's checks of the site-local day containing `now`.

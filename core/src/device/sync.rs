@@ -699,6 +699,12 @@ pub(crate) fn describe(org: &Org, event: &Event) -> String {
             "acknowledgement by {} of an escalation",
             org.person_name(a.by)
         ),
+        EventPayload::EscalationFired(f) => format!(
+            "record of escalation level {} of {}",
+            f.level,
+            org.routine(f.routine)
+                .map_or("a check", |r| r.title.as_str())
+        ),
         EventPayload::AbsenceRecorded(a) => format!(
             "absence of {} from {} until {}",
             org.person_name(a.person),

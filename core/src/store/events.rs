@@ -31,8 +31,8 @@ use uuid::Uuid;
 use uuid::timestamp::{Timestamp, context::NoContext};
 
 use crate::model::{
-    Absence, Acknowledgement, Completion, DeviceId, EventId, Excuse, OccurrenceId, Org, Person,
-    PersonId, Routine, RoutineId, Site, SiteId,
+    Absence, Acknowledgement, Completion, DeviceId, EscalationFired, EventId, Excuse, OccurrenceId,
+    Org, Person, PersonId, Routine, RoutineId, Site, SiteId,
 };
 
 /// `prev_hash` of the first event of a device: 64 zeros.
@@ -85,6 +85,8 @@ pub enum EventPayload {
     Excused(Excuse),
     /// An acknowledgement of an escalation level.
     Acknowledged(Acknowledgement),
+    /// The server's record that an escalation level fired (server chain only).
+    EscalationFired(EscalationFired),
 }
 
 impl EventPayload {
@@ -99,6 +101,7 @@ impl EventPayload {
             EventPayload::Completed(_) => "completed",
             EventPayload::Excused(_) => "excused",
             EventPayload::Acknowledged(_) => "acknowledged",
+            EventPayload::EscalationFired(_) => "escalation_fired",
         }
     }
 
@@ -148,6 +151,7 @@ impl EventPayload {
             EventPayload::Completed(c) => Some(c.at),
             EventPayload::Excused(e) => Some(e.at),
             EventPayload::Acknowledged(a) => Some(a.at),
+            EventPayload::EscalationFired(f) => Some(f.fired_at),
             _ => None,
         }
     }
@@ -187,7 +191,10 @@ pub fn apply_definition(org: &mut Org, payload: &EventPayload) {
                 org.absences.push(absence.clone());
             }
         }
-        EventPayload::Completed(_) | EventPayload::Excused(_) | EventPayload::Acknowledged(_) => {}
+        EventPayload::Completed(_)
+        | EventPayload::Excused(_)
+        | EventPayload::Acknowledged(_)
+        | EventPayload::EscalationFired(_) => {}
     }
 }
 

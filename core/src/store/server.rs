@@ -5,11 +5,15 @@
 //! The token is kept in the device's private database (the app's sandbox); it is never
 //! printed ([`SyncServer`]'s `Debug` hides it).
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::model::EventId;
-use crate::store::{Store, StoreError, parse_time, parse_uuid, timestamp};
+use crate::model::{EscalationId, EventId};
+use crate::store::{
+    EventPayload, Store, StoreError, decode_payload, parse_time, parse_uuid, timestamp,
+};
 use crate::sync::protocol::MAX_CLOCK_SKEW_MS;
 
 /// Completions whose times are suspect, in arrival order (`events_skewed`).
@@ -217,6 +221,25 @@ impl Store {
             ids.push(EventId(parse_uuid("event", &id?)?));
         }
         Ok(ids)
+    }
+
+    /// The escalation levels the server recorded as fired (`escalation_fired` events from
+    /// its chain, arrived by pull) at or after `since`.
+    pub fn fired_escalations(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<HashSet<EscalationId>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT payload FROM events WHERE kind = 'escalation_fired' AND acted_at >= ?1",
+        )?;
+        let rows = stmt.query_map(params![since.timestamp()], |r| r.get::<_, String>(0))?;
+        let mut fired = HashSet::new();
+        for payload in rows {
+            if let EventPayload::EscalationFired(f) = decode_payload(&payload?)? {
+                fired.insert(f.escalation);
+            }
+        }
+        Ok(fired)
     }
 
     /// How far the writing device's clock was off when `event` was written or pushed, if it

@@ -31,7 +31,7 @@ use crate::sync::protocol::{
     BlobReceipt, EnrollRequest, EnrollResponse, ErrorBody, HEADER_CAPTURED_AT, HEADER_HEIGHT,
     HEADER_KIND, HEADER_PHOTO, HEADER_SHA256, HEADER_SITE, HEADER_UPLOAD_LENGTH,
     HEADER_UPLOAD_OFFSET, HEADER_WIDTH, MAX_BLOB_BYTES, MAX_PULL_LIMIT, PullResponse, PushRequest,
-    PushResponse, UPLOAD_CHUNK_BYTES,
+    PushResponse, PushTokenRequest, UPLOAD_CHUNK_BYTES,
 };
 
 /// Largest JSON answer read (a full pull page of large completions fits many times).
@@ -286,6 +286,16 @@ impl SyncClient {
                 .json(request)
         })?;
         self.json(what, response)
+    }
+
+    /// `POST /v1/push-token`: registers this device's push token for escalation alerts.
+    pub fn register_push_token(&self, request: &PushTokenRequest) -> Result<(), SyncError> {
+        let what = "registering the push token";
+        self.send(what, Retry::Always, || {
+            self.authorised(self.http.post(self.url("/v1/push-token")))
+                .json(request)
+        })?;
+        Ok(())
     }
 
     /// `GET /v1/sync/pull?after=C&limit=N`: the next page of the sites' events.

@@ -121,6 +121,20 @@ pub struct EnrollRequest {
     pub device_name: Option<String>,
 }
 
+/// `POST /v1/push-token` (register) and `DELETE /v1/push-token` (forget): the push token
+/// the phone's push service gave the app, so escalation alerts reach this device. A person
+/// may have several devices; re-registering a token moves it to the calling device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushTokenRequest {
+    /// `apns` (iOS) or `fcm` (Android).
+    pub platform: String,
+    /// The token (APNs: the device token in hex; FCM: the registration token).
+    pub token: String,
+}
+
+/// Longest push token accepted.
+pub const MAX_PUSH_TOKEN_CHARS: usize = 4096;
+
 /// A site the enrolled person belongs to, with their role there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteMembership {

@@ -36,6 +36,7 @@ use crate::enroll::issue_code;
 use crate::error::ApiError;
 use crate::http::{AdminAuth, JsonBody, body_rejection};
 use crate::storage::RejectedRuling;
+use crate::storage::notifications::{DeliveryState, QueuedNotification};
 
 use plan::Planner;
 
@@ -61,6 +62,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v1/admin/people/{person}/attention", get(attention))
         .route("/v1/admin/blobs/{sha256}", get(blob))
         .route("/v1/admin/rejected", get(rejected))
+        .route("/v1/admin/notifications", get(notifications))
 }
 
 async fn blocking<T: Send + 'static>(
@@ -511,4 +513,50 @@ async fn rejected(
     State(state): State<Arc<AppState>>,
 ) -> Result<Json<Vec<RejectedRuling>>, ApiError> {
     Ok(Json(blocking(move || Ok(state.storage.rejected()?)).await?))
+}
+
+/// A queued escalation alert with its recipient's name, for admins.
+#[derive(Debug, serde::Serialize)]
+struct NotificationInfo {
+    #[serde(flatten)]
+    row: QueuedNotification,
+    recipient_name: String,
+}
+
+/// `GET /v1/admin/notifications?state=dead&limit=N`: the outbox, newest first; `state`
+/// is `pending`, `sent` or `dead` (the dead letters), every state when absent.
+async fn notifications(
+    _: AdminAuth,
+    State(state): State<Arc<AppState>>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Json<Vec<NotificationInfo>>, ApiError> {
+    let query = query_map(query)?;
+    let wanted = match query.get("state").map(String::as_str) {
+        None | Some("") => None,
+        Some(text) => Some(DeliveryState::parse(text).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "unknown state `{}`: use pending, sent or dead",
+                text.chars().take(40).collect::<String>()
+            ))
+        })?),
+    };
+    let limit = match query.get("limit") {
+        None => 500,
+        Some(text) => text.parse::<usize>().map_err(|_| {
+            ApiError::BadRequest("`limit` must be a whole number of rows".to_string())
+        })?,
+    };
+    let rows = {
+        let state = Arc::clone(&state);
+        blocking(move || Ok(state.storage.notifications(wanted, limit)?)).await?
+    };
+    let org = state.org();
+    Ok(Json(
+        rows.into_iter()
+            .map(|row| NotificationInfo {
+                recipient_name: org.org().person_name(row.notice.recipient),
+                row,
+            })
+            .collect(),
+    ))
 }

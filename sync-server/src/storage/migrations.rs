@@ -95,6 +95,34 @@ pub const MIGRATIONS: &[&str] = &[
         WHERE kind = 'org_named' OR kind = 'site_defined' OR kind = 'person_defined'
            OR kind = 'routine_defined' OR kind = 'absence_recorded';
     ",
+    // 3: push tokens and the notification outbox of the escalation dispatcher
+    // (storage/notifications.rs).
+    "
+    CREATE TABLE push_tokens (
+        platform      TEXT NOT NULL CHECK (platform IN ('apns', 'fcm')),
+        token         TEXT NOT NULL,
+        device        TEXT NOT NULL,
+        person        TEXT NOT NULL,
+        registered_at TEXT NOT NULL,
+        PRIMARY KEY (platform, token)
+    ) WITHOUT ROWID;
+    CREATE INDEX push_tokens_by_person ON push_tokens (person);
+
+    CREATE TABLE notifications (
+        notice          TEXT NOT NULL,
+        target          TEXT NOT NULL,
+        body            TEXT NOT NULL,
+        state           TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'dead')),
+        attempts        INTEGER NOT NULL,
+        next_attempt_at TEXT NOT NULL,
+        last_error      TEXT,
+        queued_at       TEXT NOT NULL,
+        sent_at         TEXT,
+        PRIMARY KEY (notice, target)
+    ) WITHOUT ROWID;
+    CREATE INDEX notifications_due ON notifications (next_attempt_at) WHERE state = 'pending';
+    CREATE INDEX notifications_by_state ON notifications (state, queued_at);
+    ",
 ];
 
 /// The schema version a fully migrated database has.

@@ -7,6 +7,7 @@
 //! knows of the device's chain, inside the one transaction that records the batch.
 
 pub mod migrations;
+pub mod notifications;
 pub mod sqlite;
 
 use std::sync::OnceLock;
@@ -19,6 +20,7 @@ use proofline_core::sync::protocol::{PushOutcome, RejectCode};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+pub use notifications::NotificationStore;
 pub use sqlite::SqliteStorage;
 
 /// Why the storage failed. Always the server's fault (disk, database), never the
@@ -389,7 +391,7 @@ pub struct RejectedRuling {
 
 /// Everything the routes need kept durably. Every method is blocking: call it from
 /// `spawn_blocking`.
-pub trait Storage: Send + Sync {
+pub trait Storage: NotificationStore + Send + Sync {
     /// Records a batch in one transaction, asking `ruler` about each event in order, and
     /// returns one outcome per event. Also records the device's clock offset and
     /// `last_seen = now`.

@@ -22,6 +22,8 @@ use super::{
     StorageError, StoredBlob, StoredEvent, migrations,
 };
 
+mod notifications;
+
 /// File name of the database in the data dir.
 pub const DATABASE_FILE: &str = "server.db";
 /// Read connections kept open between requests.
@@ -59,8 +61,7 @@ impl Checkpointer {
         let thread = std::thread::Builder::new()
             .name("proofline-checkpoint".into())
             .spawn(move || {
-                let every = std::env::var("PL_CKPT_MS").ok().and_then(|v| v.parse().ok()).map(Duration::from_millis).unwrap_or(CHECKPOINT_EVERY);
-                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
                     if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
                     {
                         tracing::warn!(error = %e, "WAL checkpoint failed; will retry");

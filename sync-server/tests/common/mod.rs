@@ -14,6 +14,7 @@ use proofline_core::store::{Event, EventPayload, GENESIS_HASH, new_event_id};
 use proofline_core::sync::protocol::{
     EnrollResponse, ErrorBody, PullResponse, PushOutcome, PushRequest, PushResponse,
 };
+use proofline_server::dispatch::DispatchSettings;
 use proofline_server::{Config, RunningServer, start};
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
@@ -152,10 +153,19 @@ impl Harness {
 
     /// A server with nothing imported.
     pub fn empty() -> Harness {
+        Harness::empty_with(DispatchSettings {
+            tick: None,
+            ..DispatchSettings::default()
+        })
+    }
+
+    /// A server with nothing imported and this dispatcher.
+    pub fn empty_with(dispatch: DispatchSettings) -> Harness {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = Config {
             listen: "127.0.0.1:0".parse().expect("addr"),
             admin_token: Some(ADMIN_TOKEN.into()),
+            dispatch,
             ..Config::new(dir.path())
         };
         let server = start(config).expect("server starts");

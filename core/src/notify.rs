@@ -1,0 +1,281 @@
+//! Notifications the engine says are due: whom to alert about what, right now.
+//!
+//! The server's dispatcher sends these as push alerts; a device computes the same list
+//! offline from the same events, so a supervisor without signal still sees what the server
+//! would have sent. Each notice has a deterministic id, so a dispatcher that keeps the ids
+//! it has queued never alerts twice for the same thing, across ticks and restarts:
+//!
+//! - an escalation level that has fired and is neither acknowledged nor ended: one notice
+//!   per recipient and per round (round 0 when the level fires, round `k` at the `k`-th
+//!   re-notification); only the current round is listed, so a dispatcher that was down
+//!   catches up with one alert, not a burst;
+//! - a repeat-failure streak still running: one notice per lead of the site, per streak.
+//!
+//! A chain that has ended (valid completion or excuse) lists nothing, and neither does an
+//! acknowledged level: acknowledgement silences that level, the next still fires. Notices
+//! older than a day (after the last level or the window's close) are left out: a missed
+//! check then belongs to the attention feed and the repeat-failure alert, not to a phone
+//! buzzing forever.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::attention::Speaker;
+use crate::escalation::timeline_in;
+use crate::model::{
+    AlertId, EscalationId, History, OccurrenceId, Org, PersonId, Routine, RoutineId, SiteId,
+};
+use crate::occurrence::{Events, Status, minus_minutes, occurrences_in, status_in};
+use crate::repeat_failure::scan;
+
+/// How long after a chain's last level (or the window's close) an undone occurrence still
+/// alerts, and how long after it was raised a running repeat-failure streak still alerts.
+pub const ALERT_HORIZON_MIN: u32 = 24 * 60;
+
+/// One alert to send to one person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// Deterministic id (see [`escalation_notice_id`] and [`repeat_failure_notice_id`]):
+    /// the key a dispatcher records so it never sends the same alert twice.
+    pub id: Uuid,
+    /// What the alert is about.
+    pub kind: NoticeKind,
+    /// Whom it goes to.
+    pub recipient: PersonId,
+    /// The site.
+    pub site: SiteId,
+    /// The routine.
+    pub routine: RoutineId,
+    /// The occurrence, for escalations.
+    pub occurrence: Option<OccurrenceId>,
+    /// When it became due (a level's firing or re-notification, an alert's raising).
+    pub due_at: DateTime<Utc>,
+    /// Groups alerts on a phone: one notification per check (the occurrence id) or per
+    /// streak (the alert id).
+    pub collapse_key: String,
+    /// Short title: "Fridge temperatures (Harbor Kitchen)".
+    pub title: String,
+    /// The sentence the person reads, in the site's zone, naming the check, the site and
+    /// the people.
+    pub body: String,
+}
+
+/// What a notice is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// An escalation level reached the recipient.
+    Escalation {
+        /// The level's id (acknowledgements name it).
+        escalation: EscalationId,
+        /// Level number, 1-based.
+        level: usize,
+        /// 0 when the level fires, `k` at its `k`-th re-notification.
+        round: u32,
+        /// When the level fired (due + its `after`).
+        fired_at: DateTime<Utc>,
+    },
+    /// A routine keeps being missed at a site the recipient leads.
+    RepeatFailure {
+        /// The streak's alert.
+        alert: AlertId,
+    },
+}
+
+/// The id of round `round` of escalation `escalation` to `recipient`:
+/// `UUIDv5(namespace = escalation id, name = "to:{recipient}:round:{round}")`.
+pub fn escalation_notice_id(escalation: EscalationId, recipient: PersonId, round: u32) -> Uuid {
+    Uuid::new_v5(
+        &escalation.0,
+        format!("to:{}:round:{round}", recipient.0).as_bytes(),
+    )
+}
+
+/// The id of a repeat-failure alert to `recipient`:
+/// `UUIDv5(namespace = alert id, name = "to:{recipient}")`.
+pub fn repeat_failure_notice_id(alert: AlertId, recipient: PersonId) -> Uuid {
+    Uuid::new_v5(&alert.0, format!("to:{}", recipient.0).as_bytes())
+}
+
+/// Every notice due at `now` for the routines of `site` (or of every site when `None`),
+/// in routine order, then due order.
+///
+/// Routines whose cadence cannot be expanded are left out (the routines file is validated
+/// when imported).
+pub fn notices(
+    org: &Org,
+    history: &History,
+    site: Option<SiteId>,
+    now: DateTime<Utc>,
+) -> Vec<Notice> {
+    let events = Events::new(history);
+    let mut out = Vec::new();
+    for routine in org
+        .routines
+        .iter()
+        .filter(|r| site.is_none_or(|s| r.site == s))
+    {
+        escalation_notices(org, routine, &events, now, &mut out);
+        repeat_failure_notices(org, routine, &events, now, &mut out);
+    }
+    out
+}
+
+/// The current round of each fired, unacknowledged level of each undone occurrence.
+fn escalation_notices(
+    org: &Org,
+    routine: &Routine,
+    events: &Events<'_>,
+    now: DateTime<Utc>,
+    out: &mut Vec<Notice>,
+) {
+    let Some(site) = org.site(routine.site) else {
+        return;
+    };
+    let Some(last_level) = routine.escalation.iter().map(|l| l.after_min).max() else {
+        return;
+    };
+    let lookback = routine
+        .window
+        .closes_after_min
+        .max(last_level)
+        .saturating_add(ALERT_HORIZON_MIN);
+    let until = now
+        .checked_add_signed(Duration::seconds(1))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+    let Ok(found) = occurrences_in(
+        routine,
+        site,
+        events,
+        minus_minutes(now, lookback),
+        until,
+        now,
+    ) else {
+        return;
+    };
+    for occurrence in found {
+        let status = status_in(routine, &occurrence, events, now);
+        if matches!(
+            status,
+            Status::Upcoming | Status::DoneOnTime | Status::DoneLate | Status::Excused
+        ) {
+            continue;
+        }
+        let timeline = timeline_in(org, routine, &occurrence, events, now);
+        if timeline.ended.is_some() {
+            continue;
+        }
+        for (level, spec) in timeline.levels.iter().zip(&routine.escalation) {
+            if !level.fired || level.acknowledgement.is_some() {
+                continue;
+            }
+            let horizon = minus_minutes(now, ALERT_HORIZON_MIN);
+            let (round, due_at) = current_round(level.fires_at, spec.renotify_every_min, now);
+            // Strictly inside the horizon: a notice expires ALERT_HORIZON_MIN after it
+            // became due.
+            if due_at <= horizon {
+                continue;
+            }
+            for &recipient in &level.recipients {
+                let speaker = Speaker {
+                    org,
+                    me: recipient,
+                    site,
+                    routine,
+                    now,
+                };
+                out.push(Notice {
+                    id: escalation_notice_id(level.id, recipient, round),
+                    kind: NoticeKind::Escalation {
+                        escalation: level.id,
+                        level: level.level,
+                        round,
+                        fired_at: level.fires_at,
+                    },
+                    recipient,
+                    site: site.id,
+                    routine: routine.id,
+                    occurrence: Some(occurrence.id),
+                    due_at,
+                    collapse_key: occurrence.id.to_string(),
+                    title: speaker.subject(),
+                    body: speaker.escalated(&occurrence, status, &timeline, level),
+                });
+            }
+        }
+    }
+}
+
+/// The round of a level that fired at `fired` and re-notifies every `every` minutes, at
+/// `now`, and when that round became due.
+fn current_round(
+    fired: DateTime<Utc>,
+    every_min: Option<u32>,
+    now: DateTime<Utc>,
+) -> (u32, DateTime<Utc>) {
+    let Some(every) = every_min.filter(|&e| e > 0).map(|e| i64::from(e) * 60) else {
+        return (0, fired);
+    };
+    let rounds = (now - fired).num_seconds().max(0) / every;
+    let at = fired
+        .checked_add_signed(Duration::seconds(rounds.saturating_mul(every)))
+        .unwrap_or(fired);
+    (u32::try_from(rounds).unwrap_or(u32::MAX), at)
+}
+
+/// One notice per lead for each running streak raised within the horizon.
+fn repeat_failure_notices(
+    org: &Org,
+    routine: &Routine,
+    events: &Events<'_>,
+    now: DateTime<Utc>,
+    out: &mut Vec<Notice>,
+) {
+    let Some(site) = org.site(routine.site) else {
+        return;
+    };
+    let until = now
+        .checked_add_signed(Duration::seconds(1))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+    let Ok(found) = scan(
+        org,
+        routine,
+        events,
+        minus_minutes(now, ALERT_HORIZON_MIN),
+        until,
+        now,
+    ) else {
+        return;
+    };
+    let horizon = minus_minutes(now, ALERT_HORIZON_MIN);
+    for raised in found
+        .alerts
+        .iter()
+        .filter(|r| r.alert.streak_ended_at.is_none() && r.alert.raised_at > horizon)
+    {
+        for &recipient in &raised.alert.notify {
+            let speaker = Speaker {
+                org,
+                me: recipient,
+                site,
+                routine,
+                now,
+            };
+            out.push(Notice {
+                id: repeat_failure_notice_id(raised.alert.id, recipient),
+                kind: NoticeKind::RepeatFailure {
+                    alert: raised.alert.id,
+                },
+                recipient,
+                site: site.id,
+                routine: routine.id,
+                occurrence: None,
+                due_at: raised.alert.raised_at,
+                collapse_key: raised.alert.id.to_string(),
+                title: speaker.subject(),
+                body: speaker.repeat_failure(raised),
+            });
+        }
+    }
+}
