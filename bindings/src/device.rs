@@ -18,9 +18,9 @@ use uuid::Uuid;
 use crate::convert::{span, utc};
 use crate::error::ProoflineError;
 use crate::records::{
-    Absence, Acknowledgement, AgendaItem, AttentionItem, ChainReport, Completion, ComplianceReport,
-    DeviceIdentity, Excuse, MissedItem, OccurrenceDetail, OccurrenceStatus, Org, OutboxEntry,
-    OutboxSummary, PhotoRecord, Reminder, StepResult, SyncReport, SyncStatus,
+    Absence, Acknowledgement, AgendaItem, Alert, AttentionItem, ChainReport, Completion,
+    ComplianceReport, DeviceIdentity, Excuse, MissedItem, OccurrenceDetail, OccurrenceStatus, Org,
+    OutboxEntry, OutboxSummary, PhotoRecord, Reminder, StepResult, SyncReport, SyncStatus,
 };
 
 /// One device — a person's phone — over its folder: a local store (the append-only event
@@ -260,6 +260,25 @@ impl Device {
     /// enrolled (`NotFound`) or the server refuses its token (`Unauthorized`).
     pub fn sync(&self, now: SystemTime) -> Result<SyncReport> {
         Ok(self.inner.sync(utc(now, "now")?)?.into())
+    }
+
+    /// The escalation and repeat-failure alerts due for the person at `now`, computed on
+    /// the device with the server's engine (so they show offline), each marked with
+    /// whether the server has confirmed it.
+    pub fn alerts(&self, now: SystemTime) -> Result<Vec<Alert>> {
+        Ok(self
+            .inner
+            .alerts(utc(now, "now")?)?
+            .into_iter()
+            .map(Alert::from)
+            .collect())
+    }
+
+    /// Registers the push token the phone's push service gave the app (`platform`:
+    /// `apns` or `fcm`) with the server, so escalation alerts reach this device. Needs
+    /// the network (`Offline` when the server cannot be reached: try again later).
+    pub fn register_push_token(&self, platform: String, token: String) -> Result<()> {
+        Ok(self.inner.register_push_token(&platform, &token)?)
     }
 
     /// Where this device stands with its server: address, pending and rejected events,

@@ -395,6 +395,9 @@ pub struct EscalationRef {
     pub fired_at: SystemTime,
     /// Whether it has been acknowledged.
     pub acknowledged: bool,
+    /// Whether the server has confirmed it fired (false while offline: the device computed
+    /// it alone; show it as not yet confirmed).
+    pub confirmed_by_server: bool,
 }
 
 /// One thing that needs the person's attention.
@@ -440,6 +443,7 @@ impl From<attention::AttentionItem> for AttentionItem {
                 level: count(e.level),
                 fired_at: instant(e.fired_at),
                 acknowledged: e.acknowledged,
+                confirmed_by_server: e.confirmed_by_server,
             }),
             alert: item.alert.map(|a| a.0),
             message: item.message,
@@ -1734,6 +1738,63 @@ impl From<store::ChainReport> for ChainReport {
             import_events: r.import_events,
             intact: r.is_intact(),
             first_broken: r.first_broken.map(|b| b.to_string()),
+        }
+    }
+}
+
+/// An alert due for the device's person (what the server's dispatcher pushes), computed on
+/// the device so it shows offline too.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Alert {
+    /// The alert's id (the same on the server and every device).
+    pub id: Uuid,
+    /// The site.
+    pub site: Uuid,
+    /// The routine.
+    pub routine: Uuid,
+    /// The occurrence, for escalations (tapping opens it).
+    pub occurrence: Option<Uuid>,
+    /// The escalation level's id, for escalations ([`crate::Device::acknowledge`] takes it).
+    pub escalation: Option<Uuid>,
+    /// The level, for escalations (1-based).
+    pub level: Option<u32>,
+    /// The repeat-failure alert, for repeat failures.
+    pub repeat_failure: Option<Uuid>,
+    /// When it became due.
+    pub due_at: SystemTime,
+    /// One notification per check: the key to group or replace notifications by.
+    pub collapse_key: String,
+    /// The notification's title: the check and the site.
+    pub title: String,
+    /// The sentence to show.
+    pub body: String,
+    /// Whether the server has confirmed it (false while offline).
+    pub confirmed_by_server: bool,
+}
+
+impl From<proofline_core::device::Alert> for Alert {
+    fn from(alert: proofline_core::device::Alert) -> Self {
+        use proofline_core::notify::NoticeKind;
+        let notice = alert.notice;
+        let (escalation, level, repeat_failure) = match notice.kind {
+            NoticeKind::Escalation {
+                escalation, level, ..
+            } => (Some(escalation.0), Some(count(level)), None),
+            NoticeKind::RepeatFailure { alert } => (None, None, Some(alert.0)),
+        };
+        Alert {
+            id: notice.id,
+            site: notice.site.0,
+            routine: notice.routine.0,
+            occurrence: notice.occurrence.map(|o| o.0),
+            escalation,
+            level,
+            repeat_failure,
+            due_at: instant(notice.due_at),
+            collapse_key: notice.collapse_key,
+            title: notice.title,
+            body: notice.body,
+            confirmed_by_server: alert.confirmed_by_server,
         }
     }
 }

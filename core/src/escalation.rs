@@ -122,6 +122,51 @@ pub(crate) fn timeline_in(
     events: &Events<'_>,
     now: DateTime<Utc>,
 ) -> Timeline {
+    let chain = ResolvedChain::new(org, routine);
+    timeline_resolved(org, routine, &chain, occurrence, events, now)
+}
+
+/// A routine's escalation chain with roles and named people resolved (they depend only on
+/// the routine's site, not on the occurrence), so evaluating many occurrences of one
+/// routine looks them up once.
+pub(crate) struct ResolvedChain {
+    /// Per level, in the order the level names them: a person, or `None` for the
+    /// occurrence's assignee.
+    levels: Vec<Vec<Option<PersonId>>>,
+}
+
+impl ResolvedChain {
+    /// Resolves `routine`'s chain against `org`.
+    pub(crate) fn new(org: &Org, routine: &Routine) -> ResolvedChain {
+        let levels = routine
+            .escalation
+            .iter()
+            .map(|spec| {
+                let mut people = Vec::new();
+                for recipient in &spec.notify {
+                    match *recipient {
+                        Recipient::Assignee => people.push(None),
+                        Recipient::Person(p) => people.push(Some(p)),
+                        Recipient::Role(role) => people
+                            .extend(org.people_with_role(routine.site, role).map(|p| Some(p.id))),
+                    }
+                }
+                people
+            })
+            .collect();
+        ResolvedChain { levels }
+    }
+}
+
+/// [`timeline_in`] with the routine's chain already resolved.
+pub(crate) fn timeline_resolved(
+    org: &Org,
+    routine: &Routine,
+    chain: &ResolvedChain,
+    occurrence: &Occurrence,
+    events: &Events<'_>,
+    now: DateTime<Utc>,
+) -> Timeline {
     let assignment = assignee(org, routine, occurrence.due);
     let ended = chain_end(routine, occurrence, events, now);
     let levels = routine
@@ -151,7 +196,7 @@ pub(crate) fn timeline_in(
                 id,
                 fires_at,
                 fired,
-                recipients: recipients(org, routine, &assignment, &spec.notify),
+                recipients: recipients(&assignment, chain.levels.get(i).map_or(&[], Vec::as_slice)),
                 acknowledgement,
                 next_renotify,
             }
@@ -193,27 +238,13 @@ fn chain_end(
     }
 }
 
-/// Resolves a level's recipients to people: the assignee, everyone with a role at the
-/// routine's site, or a named person; first mention wins.
-fn recipients(
-    org: &Org,
-    routine: &Routine,
-    assignment: &Assignment,
-    notify: &[Recipient],
-) -> Vec<PersonId> {
-    let mut people = Vec::new();
-    let mut add = |p: PersonId| {
-        if !people.contains(&p) {
-            people.push(p);
-        }
-    };
-    for recipient in notify {
-        match *recipient {
-            Recipient::Assignee => add(assignment.person),
-            Recipient::Person(p) => add(p),
-            Recipient::Role(role) => org
-                .people_with_role(routine.site, role)
-                .for_each(|p| add(p.id)),
+/// A level's recipients as people: the assignee where the level names it, and the people
+/// its roles and names resolved to; first mention wins.
+fn recipients(assignment: &Assignment, resolved: &[Option<PersonId>]) -> Vec<PersonId> {
+    let mut people = Vec::with_capacity(resolved.len());
+    for person in resolved.iter().map(|p| p.unwrap_or(assignment.person)) {
+        if !people.contains(&person) {
+            people.push(person);
         }
     }
     people

@@ -17,12 +17,14 @@
 //! check then belongs to the attention feed and the repeat-failure alert, not to a phone
 //! buzzing forever.
 
+use std::io::Write as _;
+
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::attention::Speaker;
-use crate::escalation::timeline_in;
+use crate::escalation::{ResolvedChain, timeline_resolved};
 use crate::model::{
     AlertId, EscalationId, History, OccurrenceId, Org, PersonId, Routine, RoutineId, SiteId,
 };
@@ -86,10 +88,12 @@ pub enum NoticeKind {
 /// The id of round `round` of escalation `escalation` to `recipient`:
 /// `UUIDv5(namespace = escalation id, name = "to:{recipient}:round:{round}")`.
 pub fn escalation_notice_id(escalation: EscalationId, recipient: PersonId, round: u32) -> Uuid {
-    Uuid::new_v5(
-        &escalation.0,
-        format!("to:{}:round:{round}", recipient.0).as_bytes(),
-    )
+    // Computed for every due notice at every dispatcher tick: formatted on the stack.
+    let mut name = [0u8; 64];
+    let mut cursor = std::io::Cursor::new(&mut name[..]);
+    let _ = write!(cursor, "to:{}:round:{round}", recipient.0);
+    let len = usize::try_from(cursor.position()).unwrap_or(0);
+    Uuid::new_v5(&escalation.0, &name[..len])
 }
 
 /// The id of a repeat-failure alert to `recipient`:
@@ -109,6 +113,30 @@ pub fn notices(
     site: Option<SiteId>,
     now: DateTime<Utc>,
 ) -> Vec<Notice> {
+    notices_where(org, history, site, now, &mut |_| true)
+}
+
+/// What a notice is, before its words are written: enough to decide whether it is wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoticeKey {
+    /// The notice's id.
+    pub id: Uuid,
+    /// Whom it goes to.
+    pub recipient: PersonId,
+    /// What it is about.
+    pub kind: NoticeKind,
+}
+
+/// [`notices`], keeping only those `wanted` says yes to; the words (the costly part) are
+/// written only for those. A dispatcher that has queued most of what is due asks for the
+/// new ones only.
+pub fn notices_where(
+    org: &Org,
+    history: &History,
+    site: Option<SiteId>,
+    now: DateTime<Utc>,
+    wanted: &mut dyn FnMut(&NoticeKey) -> bool,
+) -> Vec<Notice> {
     let events = Events::new(history);
     let mut out = Vec::new();
     for routine in org
@@ -116,8 +144,8 @@ pub fn notices(
         .iter()
         .filter(|r| site.is_none_or(|s| r.site == s))
     {
-        escalation_notices(org, routine, &events, now, &mut out);
-        repeat_failure_notices(org, routine, &events, now, &mut out);
+        escalation_notices(org, routine, &events, now, wanted, &mut out);
+        repeat_failure_notices(org, routine, &events, now, wanted, &mut out);
     }
     out
 }
@@ -128,6 +156,7 @@ fn escalation_notices(
     routine: &Routine,
     events: &Events<'_>,
     now: DateTime<Utc>,
+    wanted: &mut dyn FnMut(&NoticeKey) -> bool,
     out: &mut Vec<Notice>,
 ) {
     let Some(site) = org.site(routine.site) else {
@@ -154,6 +183,7 @@ fn escalation_notices(
     ) else {
         return;
     };
+    let chain = ResolvedChain::new(org, routine);
     for occurrence in found {
         let status = status_in(routine, &occurrence, events, now);
         if matches!(
@@ -162,7 +192,7 @@ fn escalation_notices(
         ) {
             continue;
         }
-        let timeline = timeline_in(org, routine, &occurrence, events, now);
+        let timeline = timeline_resolved(org, routine, &chain, &occurrence, events, now);
         if timeline.ended.is_some() {
             continue;
         }
@@ -178,6 +208,19 @@ fn escalation_notices(
                 continue;
             }
             for &recipient in &level.recipients {
+                let key = NoticeKey {
+                    id: escalation_notice_id(level.id, recipient, round),
+                    recipient,
+                    kind: NoticeKind::Escalation {
+                        escalation: level.id,
+                        level: level.level,
+                        round,
+                        fired_at: level.fires_at,
+                    },
+                };
+                if !wanted(&key) {
+                    continue;
+                }
                 let speaker = Speaker {
                     org,
                     me: recipient,
@@ -186,13 +229,8 @@ fn escalation_notices(
                     now,
                 };
                 out.push(Notice {
-                    id: escalation_notice_id(level.id, recipient, round),
-                    kind: NoticeKind::Escalation {
-                        escalation: level.id,
-                        level: level.level,
-                        round,
-                        fired_at: level.fires_at,
-                    },
+                    id: key.id,
+                    kind: key.kind,
                     recipient,
                     site: site.id,
                     routine: routine.id,
@@ -230,6 +268,7 @@ fn repeat_failure_notices(
     routine: &Routine,
     events: &Events<'_>,
     now: DateTime<Utc>,
+    wanted: &mut dyn FnMut(&NoticeKey) -> bool,
     out: &mut Vec<Notice>,
 ) {
     let Some(site) = org.site(routine.site) else {
@@ -255,6 +294,16 @@ fn repeat_failure_notices(
         .filter(|r| r.alert.streak_ended_at.is_none() && r.alert.raised_at > horizon)
     {
         for &recipient in &raised.alert.notify {
+            let key = NoticeKey {
+                id: repeat_failure_notice_id(raised.alert.id, recipient),
+                recipient,
+                kind: NoticeKind::RepeatFailure {
+                    alert: raised.alert.id,
+                },
+            };
+            if !wanted(&key) {
+                continue;
+            }
             let speaker = Speaker {
                 org,
                 me: recipient,
@@ -263,10 +312,8 @@ fn repeat_failure_notices(
                 now,
             };
             out.push(Notice {
-                id: repeat_failure_notice_id(raised.alert.id, recipient),
-                kind: NoticeKind::RepeatFailure {
-                    alert: raised.alert.id,
-                },
+                id: key.id,
+                kind: key.kind,
                 recipient,
                 site: site.id,
                 routine: routine.id,

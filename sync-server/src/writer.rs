@@ -493,6 +493,13 @@ kind = "check"
         ) -> Result<(), StorageError> {
             self.inner.record_attempt(notice, target, attempt)
         }
+        fn record_attempts(
+            &self,
+            attempts: &[(Uuid, Target, Attempt)],
+            gone: &[(PushPlatform, String)],
+        ) -> Result<usize, StorageError> {
+            self.inner.record_attempts(attempts, gone)
+        }
         fn notifications(
             &self,
             state: Option<DeliveryState>,

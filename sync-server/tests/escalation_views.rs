@@ -13,6 +13,7 @@ use proofline_core::occurrence::occurrence_id;
 use proofline_core::routines_file::{routine_id, site_id};
 use proofline_core::store::{EventPayload, new_event_id};
 use proofline_core::sync::protocol::{PushOutcome, PushTokenRequest};
+use proofline_server::storage::notifications::{PushPlatform, Target};
 use proptest::prelude::*;
 
 /// People of the generated site, by key, with their roles.
@@ -250,6 +251,9 @@ fn same_alerts_on_device_and_server(routines: &[GenRoutine], actions: &[Action],
                 now,
             )
             .expect("enroll");
+            device
+                .register_push_token("fcm", &format!("{person}-app"))
+                .expect("the app registers its push token");
             (person.to_string(), dir, device)
         })
         .collect();
@@ -266,12 +270,25 @@ fn same_alerts_on_device_and_server(routines: &[GenRoutine], actions: &[Action],
     let outbox = harness.server.notifications(None).expect("outbox");
     for ((person, _, device), offline) in dirs.iter().zip(&before) {
         let me = common::person(person);
-        let mut server: Vec<_> = outbox
-            .iter()
-            .filter(|n| n.notice.recipient == me)
-            .map(|n| n.notice.clone())
-            .collect();
-        server.sort_by_key(|n| n.id);
+        let to = |token: String| {
+            let target = Target::Push {
+                platform: PushPlatform::Fcm,
+                token,
+            };
+            let mut notices: Vec<_> = outbox
+                .iter()
+                .filter(|n| n.notice.recipient == me && n.target == target)
+                .map(|n| n.notice.clone())
+                .collect();
+            notices.sort_by_key(|n| n.id);
+            notices
+        };
+        let server = to(format!("{person}-phone"));
+        assert_eq!(
+            to(format!("{person}-app")),
+            server,
+            "the token the app registered through the device gets the same alerts"
+        );
         let mut mine: Vec<_> = offline.iter().map(|a| a.notice.clone()).collect();
         mine.sort_by_key(|n| n.id);
         assert_eq!(

@@ -310,6 +310,14 @@ impl Device {
         sync::run(self, now).map_err(to_public)
     }
 
+    /// Registers the token the phone's push service gave the app (`platform`: `apns` or
+    /// `fcm`) with the server, so escalation alerts reach this device. Call at enrollment
+    /// and whenever the service issues a new token. Needs the network:
+    /// [`DeviceError::Offline`] when the server cannot be reached (try again later).
+    pub fn register_push_token(&self, platform: &str, token: &str) -> Result<(), DeviceError> {
+        sync::register_push_token(self, platform, token).map_err(to_public)
+    }
+
     /// Where this device stands with its server: address, pending and rejected events,
     /// photos waiting for upload, the last sync and the last clock offset.
     pub fn sync_status(&self) -> Result<SyncStatus, DeviceError> {

@@ -45,7 +45,7 @@ use crate::store::{
 use crate::sync::client::{BlobUpload, ClientOptions, SyncClient, SyncError};
 use crate::sync::protocol::{
     DEFAULT_PULL_LIMIT, EnrollRequest, MAX_CLOCK_SKEW_MS, MAX_PULL_LIMIT, MAX_PUSH_EVENTS,
-    PullResponse, PushOutcome, PushRequest, RejectCode,
+    PullResponse, PushOutcome, PushRequest, PushTokenRequest, RejectCode,
 };
 
 /// Most pull pages one sync asks for (a guard against a server that always says "more").
@@ -254,6 +254,32 @@ struct Run<'d> {
     started: Instant,
     offset: Option<i64>,
     report: SyncReport,
+}
+
+/// Registers `token` of push service `platform` (`apns` or `fcm`) for this device with its
+/// server, so escalation alerts reach the person here.
+pub(crate) fn register_push_token(
+    device: &Device,
+    platform: &str,
+    token: &str,
+) -> Result<(), Error> {
+    let server = device
+        .lock()
+        .store
+        .sync_server()?
+        .ok_or(Error::NotEnrolled)?;
+    let client = SyncClient::new(
+        &server.base_url,
+        Some(&server.token),
+        ClientOptions::default(),
+    )
+    .map_err(Error::Sync)?;
+    client
+        .register_push_token(&PushTokenRequest {
+            platform: platform.to_string(),
+            token: token.to_string(),
+        })
+        .map_err(Error::Sync)
 }
 
 pub(crate) fn run(device: &Device, now: DateTime<Utc>) -> Result<SyncReport, Error> {

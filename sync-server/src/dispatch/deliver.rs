@@ -78,44 +78,69 @@ pub async fn deliver_due(
                 (row, delivery)
             });
         }
-        while let Some(done) = attempts.join_next().await {
-            let (row, delivery) =
-                done.map_err(|e| StorageError::corrupt("notification delivery", e))?;
+        // Record what has finished as soon as it has, every finished attempt in one
+        // transaction: the fewer alerts answered but not yet recorded, the fewer a crash
+        // would send again (with the same alert id, which receivers drop repeats by).
+        while let Some(first) = attempts.join_next().await {
+            let mut finished = vec![first];
+            while let Some(more) = attempts.try_join_next() {
+                finished.push(more);
+            }
+            let mut batch = Vec::with_capacity(finished.len());
+            for done in finished {
+                let (row, delivery) =
+                    done.map_err(|e| StorageError::corrupt("notification delivery", e))?;
+                let (attempt, token_gone) = attempt_for(app, &row, delivery, now);
+                let gone = match (&row.target, token_gone) {
+                    (Target::Push { platform, token }, true) => Some((*platform, token.clone())),
+                    _ => None,
+                };
+                batch.push(Recorded {
+                    notice: row.notice.id,
+                    target: row.target,
+                    attempt,
+                    gone,
+                });
+            }
             let recording = Arc::clone(app);
-            let attempt = attempt_for(&recording, &row, delivery, now);
-            let outcome = attempt.clone();
-            let removed = tokio::task::spawn_blocking(move || -> Result<bool, StorageError> {
-                let mut removed = false;
-                if let (Attempt::Dead { .. }, true, Target::Push { platform, token }) =
-                    (&outcome.0, outcome.1, &row.target)
-                {
-                    removed = recording.storage.remove_push_token(*platform, token)?;
-                }
-                recording
-                    .storage
-                    .record_attempt(row.notice.id, &row.target, &outcome.0)?;
-                Ok(removed)
+            let (batch, removed) = tokio::task::spawn_blocking(move || {
+                let attempts: Vec<_> = batch
+                    .iter()
+                    .map(|r| (r.notice, r.target.clone(), r.attempt.clone()))
+                    .collect();
+                let gone: Vec<_> = batch.iter().filter_map(|r| r.gone.clone()).collect();
+                let removed = recording.storage.record_attempts(&attempts, &gone)?;
+                Ok::<_, StorageError>((batch, removed))
             })
             .await
             .map_err(|e| StorageError::corrupt("notification outbox", e))??;
+            report.tokens_removed += removed;
             let metrics = &app.metrics;
-            match attempt.0 {
-                Attempt::Sent { .. } => {
-                    report.sent += 1;
-                    metrics.notifications_sent.fetch_add(1, Ordering::Relaxed);
+            for recorded in batch {
+                match recorded.attempt {
+                    Attempt::Sent { .. } => {
+                        report.sent += 1;
+                        metrics.notifications_sent.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Attempt::Retry { .. } => report.retried += 1,
+                    Attempt::Dead { ref error } => {
+                        report.dead += 1;
+                        metrics.notifications_dead.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(error = %error, "a notification became a dead letter");
+                    }
                 }
-                Attempt::Retry { .. } => report.retried += 1,
-                Attempt::Dead { ref error } => {
-                    report.dead += 1;
-                    metrics.notifications_dead.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(error = %error, "a notification became a dead letter");
-                }
-            }
-            if removed {
-                report.tokens_removed += 1;
             }
         }
     }
+}
+
+/// One finished attempt, to record.
+struct Recorded {
+    notice: uuid::Uuid,
+    target: Target,
+    attempt: Attempt,
+    /// The push token to forget, when the service said it is gone.
+    gone: Option<(PushPlatform, String)>,
 }
 
 /// The attempt to record for `delivery` of `row`, and whether the target's token is gone.

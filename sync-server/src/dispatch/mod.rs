@@ -13,13 +13,14 @@
 pub mod deliver;
 pub mod settings;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use proofline_core::model::{DeviceId, EscalationFired, EscalationId, History, SiteId};
-use proofline_core::notify::{Notice, NoticeKind, notices};
+use proofline_core::model::{DeviceId, EscalationFired, EscalationId, History, PersonId, SiteId};
+use proofline_core::notify::{Notice, NoticeKind, notices_where};
 use proofline_core::store::{Event, EventPayload, new_event_id};
 use proofline_push::{Providers, RetryPolicy, WebhookTarget};
 use uuid::Uuid;
@@ -54,6 +55,14 @@ pub struct TickReport {
     pub fired: usize,
 }
 
+/// The outbox's keys: for each notice id, the target keys it was queued for.
+type Queued = HashMap<Uuid, HashSet<String>>;
+
+/// Whether `(notice, target)` is in the outbox.
+fn is_queued(queued: &Queued, notice: Uuid, target: &str) -> bool {
+    queued.get(&notice).is_some_and(|t| t.contains(target))
+}
+
 /// The dispatcher's copy of the recent history and what it has queued.
 #[derive(Debug, Default)]
 struct Recent {
@@ -62,7 +71,7 @@ struct Recent {
     /// Completions, excuses and acknowledgements of the last [`RETAIN_DAYS`].
     history: History,
     /// Keys (notice id, target key) of every row in the outbox; `None` until loaded.
-    queued: Option<HashSet<(Uuid, String)>>,
+    queued: Option<Queued>,
     /// Escalation levels recorded as fired (read back from the log, and written).
     fired: HashSet<EscalationId>,
 }
@@ -118,7 +127,11 @@ impl Dispatcher {
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         let mut report = TickReport::default();
         if recent.queued.is_none() {
-            recent.queued = Some(app.storage.queued_keys()?.into_iter().collect());
+            let mut queued = Queued::new();
+            for (notice, target) in app.storage.queued_keys()? {
+                queued.entry(notice).or_default().insert(target);
+            }
+            recent.queued = Some(queued);
         }
         let org_state = app.org();
         let org = org_state.org();
@@ -164,43 +177,76 @@ impl Dispatcher {
         }
         prune(&mut recent.history, now);
 
-        let due = notices(org, &recent.history, None, now);
-        report.notices_due = due.len();
-        let tokens = app.storage.push_tokens()?;
-        let fired = newly_fired(&due, &recent.fired, now);
-        let queued = recent.queued.get_or_insert_with(HashSet::new);
+        // Each person's push targets, with their outbox keys.
+        let mut targets_of: HashMap<PersonId, Vec<(Target, String)>> = HashMap::new();
+        for token in app.storage.push_tokens()? {
+            let target = Target::Push {
+                platform: token.platform,
+                token: token.token,
+            };
+            let key = target.key();
+            targets_of
+                .entry(token.person)
+                .or_default()
+                .push((target, key));
+        }
+        let webhook_key = Target::Webhook.key();
+        let has_webhook = self.webhook.is_some();
+        let Recent {
+            history,
+            fired: recorded,
+            queued,
+            ..
+        } = &mut *recent;
+        let queued = queued.get_or_insert_with(Queued::new);
+        // Only what is new is written out: a level not yet recorded as fired, or a notice
+        // with a target it is not queued for (most of what is due was queued before).
+        let mut seen = 0;
+        let due = notices_where(org, history, None, now, &mut |key| {
+            seen += 1;
+            let unrecorded = matches!(key.kind, NoticeKind::Escalation { escalation, .. }
+                if !recorded.contains(&escalation));
+            unrecorded
+                || (has_webhook && !is_queued(queued, webhook_notice_id(&key.kind), &webhook_key))
+                || targets_of
+                    .get(&key.recipient)
+                    .is_some_and(|ts| ts.iter().any(|(_, k)| !is_queued(queued, key.id, k)))
+        });
+        report.notices_due = seen;
+        let fired = newly_fired(&due, recorded, now);
         let mut rows = Vec::new();
         // The webhook hears of each level (and round) once, not once per recipient.
         let mut told_webhook = HashSet::new();
         for notice in due {
-            if self.webhook.is_some() {
+            if has_webhook {
                 let for_webhook = webhook_notice(&notice);
-                let key = (for_webhook.id, Target::Webhook.key());
-                if !queued.contains(&key) && told_webhook.insert(for_webhook.id) {
+                if !is_queued(queued, for_webhook.id, &webhook_key)
+                    && told_webhook.insert(for_webhook.id)
+                {
                     rows.push(queued_row(&for_webhook, Target::Webhook, now));
                 }
             }
-            let targets: Vec<Target> = tokens
-                .iter()
-                .filter(|t| t.person == notice.recipient)
-                .map(|t| Target::Push {
-                    platform: t.platform,
-                    token: t.token.clone(),
-                })
-                .collect();
-            if targets.is_empty() && self.webhook.is_none() {
+            let targets = targets_of
+                .get(&notice.recipient)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            if targets.is_empty() && !has_webhook {
                 report.unreachable += 1;
             }
-            for target in targets {
-                if queued.contains(&(notice.id, target.key())) {
-                    continue;
+            for (target, key) in targets {
+                if !is_queued(queued, notice.id, key) {
+                    rows.push(queued_row(&notice, target.clone(), now));
                 }
-                rows.push(queued_row(&notice, target, now));
             }
         }
         if !rows.is_empty() {
             report.queued = app.storage.enqueue(&rows)?;
-            queued.extend(rows.iter().map(|r| (r.notice.id, r.target.key())));
+            for row in &rows {
+                queued
+                    .entry(row.notice.id)
+                    .or_default()
+                    .insert(row.target.key());
+            }
             app.metrics
                 .notifications_queued
                 .fetch_add(report.queued as u64, std::sync::atomic::Ordering::Relaxed);
@@ -214,7 +260,7 @@ impl Dispatcher {
                 .collect(),
             now,
         )?;
-        recent.fired.extend(ids);
+        recorded.extend(ids);
         Ok(report)
     }
 }
@@ -227,6 +273,7 @@ fn newly_fired(
     now: DateTime<Utc>,
 ) -> Vec<(SiteId, EscalationFired)> {
     let mut fired: Vec<(SiteId, EscalationFired)> = Vec::new();
+    let mut index: HashMap<EscalationId, usize> = HashMap::new();
     for notice in due {
         let NoticeKind::Escalation {
             escalation,
@@ -243,20 +290,23 @@ fn newly_fired(
         if recorded.contains(&escalation) {
             continue;
         }
-        match fired.iter_mut().find(|(_, f)| f.escalation == escalation) {
+        match index.get(&escalation).and_then(|&at| fired.get_mut(at)) {
             Some((_, f)) => f.recipients.push(notice.recipient),
-            None => fired.push((
-                notice.site,
-                EscalationFired {
-                    id: new_event_id(now),
-                    escalation,
-                    level,
-                    occurrence,
-                    routine: notice.routine,
-                    fired_at,
-                    recipients: vec![notice.recipient],
-                },
-            )),
+            None => {
+                index.insert(escalation, fired.len());
+                fired.push((
+                    notice.site,
+                    EscalationFired {
+                        id: new_event_id(now),
+                        escalation,
+                        level,
+                        occurrence,
+                        routine: notice.routine,
+                        fired_at,
+                        recipients: vec![notice.recipient],
+                    },
+                ));
+            }
         }
     }
     fired
@@ -267,15 +317,26 @@ fn newly_fired(
 /// `UUIDv5(escalation id, "webhook:round:{n}")` (or `UUIDv5(alert id, "webhook")`), so a
 /// change of assignee does not tell the chat twice.
 fn webhook_notice(notice: &Notice) -> Notice {
-    let id = match notice.kind {
+    Notice {
+        id: webhook_notice_id(&notice.kind),
+        ..notice.clone()
+    }
+}
+
+/// The id of the webhook's notice of `kind` (see [`webhook_notice`]).
+fn webhook_notice_id(kind: &NoticeKind) -> Uuid {
+    match *kind {
         NoticeKind::Escalation {
             escalation, round, ..
-        } => Uuid::new_v5(&escalation.0, format!("webhook:round:{round}").as_bytes()),
+        } => {
+            // Asked for every due notice each tick: no allocation.
+            let mut name = [0u8; 32];
+            let mut cursor = std::io::Cursor::new(&mut name[..]);
+            let _ = write!(cursor, "webhook:round:{round}");
+            let len = usize::try_from(cursor.position()).unwrap_or(0);
+            Uuid::new_v5(&escalation.0, &name[..len])
+        }
         NoticeKind::RepeatFailure { alert } => Uuid::new_v5(&alert.0, b"webhook"),
-    };
-    Notice {
-        id,
-        ..notice.clone()
     }
 }
 

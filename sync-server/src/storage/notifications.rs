@@ -206,6 +206,14 @@ pub trait NotificationStore: Send + Sync {
         attempt: &Attempt,
     ) -> Result<(), StorageError>;
 
+    /// Records several attempts and forgets the push tokens in `gone`, all in one
+    /// transaction; returns how many tokens were forgotten.
+    fn record_attempts(
+        &self,
+        attempts: &[(Uuid, Target, Attempt)],
+        gone: &[(PushPlatform, String)],
+    ) -> Result<usize, StorageError>;
+
     /// Notifications in `state` (every state when `None`), newest first, at most `limit`.
     fn notifications(
         &self,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use proofline_core::model::{DeviceId, PersonId};
 use proofline_core::notify::Notice;
-use rusqlite::{Row, params};
+use rusqlite::{Connection, Row, params};
 use uuid::Uuid;
 
 use super::{SqliteStorage, parse_time, parse_uuid, timestamp};
@@ -143,28 +143,28 @@ impl NotificationStore for SqliteStorage {
         attempt: &Attempt,
     ) -> Result<(), StorageError> {
         let conn = self.writer();
-        let (id, key) = (notice.to_string(), target.key());
-        match attempt {
-            Attempt::Sent { at } => conn.execute(
-                "UPDATE notifications
-                    SET state = 'sent', attempts = attempts + 1, sent_at = ?3, last_error = NULL
-                  WHERE notice = ?1 AND target = ?2",
-                params![id, key, timestamp(*at)],
-            )?,
-            Attempt::Retry { next_at, error } => conn.execute(
-                "UPDATE notifications
-                    SET attempts = attempts + 1, next_attempt_at = ?3, last_error = ?4
-                  WHERE notice = ?1 AND target = ?2",
-                params![id, key, timestamp(*next_at), error],
-            )?,
-            Attempt::Dead { error } => conn.execute(
-                "UPDATE notifications
-                    SET state = 'dead', attempts = attempts + 1, last_error = ?3
-                  WHERE notice = ?1 AND target = ?2",
-                params![id, key, error],
-            )?,
-        };
-        Ok(())
+        write_attempt(&conn, notice, target, attempt)
+    }
+
+    fn record_attempts(
+        &self,
+        attempts: &[(Uuid, Target, Attempt)],
+        gone: &[(PushPlatform, String)],
+    ) -> Result<usize, StorageError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        let mut removed = 0;
+        for (platform, token) in gone {
+            removed += tx.execute(
+                "DELETE FROM push_tokens WHERE platform = ?1 AND token = ?2",
+                params![platform.as_str(), token],
+            )?;
+        }
+        for (notice, target, attempt) in attempts {
+            write_attempt(&tx, *notice, target, attempt)?;
+        }
+        tx.commit()?;
+        Ok(removed)
     }
 
     fn notifications(
@@ -185,6 +185,37 @@ impl NotificationStore for SqliteStorage {
             rows.map(|row| queued_from_row(row??)).collect()
         })
     }
+}
+
+/// Updates the outbox row `(notice, target)` after an attempt.
+fn write_attempt(
+    conn: &Connection,
+    notice: Uuid,
+    target: &Target,
+    attempt: &Attempt,
+) -> Result<(), StorageError> {
+    let (id, key) = (notice.to_string(), target.key());
+    match attempt {
+        Attempt::Sent { at } => conn.execute(
+            "UPDATE notifications
+                SET state = 'sent', attempts = attempts + 1, sent_at = ?3, last_error = NULL
+              WHERE notice = ?1 AND target = ?2",
+            params![id, key, timestamp(*at)],
+        )?,
+        Attempt::Retry { next_at, error } => conn.execute(
+            "UPDATE notifications
+                SET attempts = attempts + 1, next_attempt_at = ?3, last_error = ?4
+              WHERE notice = ?1 AND target = ?2",
+            params![id, key, timestamp(*next_at), error],
+        )?,
+        Attempt::Dead { error } => conn.execute(
+            "UPDATE notifications
+                SET state = 'dead', attempts = attempts + 1, last_error = ?3
+              WHERE notice = ?1 AND target = ?2",
+            params![id, key, error],
+        )?,
+    };
+    Ok(())
 }
 
 /// A `notifications` row's columns ([`QUEUED_COLUMNS`] then `body`), undecoded.
