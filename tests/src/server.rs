@@ -204,6 +204,10 @@ impl ServerProcess {
             .arg(listen.to_string())
             .args(&self.extra_args)
             .env("PROOFLINE_ADMIN_TOKEN", ADMIN_TOKEN)
+            // No dispatcher unless a test asks for one (`--dispatch-tick N` in the extra
+            // args wins over this): the scenarios play days of their own, and a dispatcher
+            // on the real clock would record escalations whenever that day is today.
+            .env("PROOFLINE_DISPATCH_TICK", "0")
             .env_remove("PROOFLINE_DATA_DIR")
             .env_remove("PROOFLINE_LISTEN")
             .env(

@@ -63,6 +63,8 @@ class Server(bin: String, dataDir: File, log: File) {
         ).also {
             it.environment()["PROOFLINE_ADMIN_TOKEN"] = ADMIN_TOKEN
             it.environment()["RUST_LOG"] = "warn"
+            // The scenario plays a day of its own: no dispatcher on the real clock.
+            it.environment()["PROOFLINE_DISPATCH_TICK"] = "0"
             it.redirectError(log)
         }.start()
         // Read stdout on a thread so a silent server cannot hang the test; keep draining it.
