@@ -36,6 +36,8 @@
 //! Each figure is the median of its runs, printed with the min–max spread; a markdown
 //! table of the figures against the target closes the output.
 
+mod common;
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -52,6 +54,8 @@ use proofline_server::dispatch::settings::WebhookSettings;
 use proofline_server::dispatch::{DispatchSettings, TickReport};
 use proofline_server::{Config, RunningServer, start};
 use tempfile::TempDir;
+
+use common::{Spread, grouped, spread};
 
 /// Sites in the generated file (one routine each); `PROOFLINE_BENCH_SITES` overrides it
 /// (to see how a tick scales, or to profile a smaller fixture).
@@ -328,43 +332,6 @@ impl BenchServer {
 
 // -----------------------------------------------------------------------------------------
 // Reporting
-
-/// Median, min and max of the runs' figures.
-#[derive(Debug, Clone, Copy)]
-struct Spread {
-    median: f64,
-    min: f64,
-    max: f64,
-}
-
-fn spread(values: &[f64]) -> Spread {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    let median = match n {
-        0 => f64::NAN,
-        _ if n % 2 == 1 => sorted[n / 2],
-        _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
-    };
-    Spread {
-        median,
-        min: sorted.first().copied().unwrap_or(f64::NAN),
-        max: sorted.last().copied().unwrap_or(f64::NAN),
-    }
-}
-
-/// `12,345`.
-fn grouped(value: f64) -> String {
-    let digits = format!("{:.0}", value.max(0.0));
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 fn ms_cell(s: Spread) -> String {
     format!("{:.0} ms ({:.0}–{:.0} ms)", s.median, s.min, s.max)

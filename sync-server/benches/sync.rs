@@ -35,6 +35,8 @@
 //! server (encode, decode, hash checks, re-encoding for storage) and the time to pull the
 //! history's pages without storing them.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
@@ -56,6 +58,8 @@ use proofline_core::sync::protocol::{
 use proofline_server::{Config, RunningServer, start};
 use rusqlite::{Connection, params};
 use tempfile::TempDir;
+
+use common::{Spread, grouped, spread};
 
 /// Runs of the push ingest measurement.
 const INGEST_RUNS: usize = 5;
@@ -759,43 +763,6 @@ fn load_run(
 
 // -----------------------------------------------------------------------------------------
 // Reporting
-
-/// Median, min and max of the runs' figures.
-#[derive(Debug, Clone, Copy)]
-struct Spread {
-    median: f64,
-    min: f64,
-    max: f64,
-}
-
-fn spread(values: &[f64]) -> Spread {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    let median = match n {
-        0 => f64::NAN,
-        _ if n % 2 == 1 => sorted[n / 2],
-        _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
-    };
-    Spread {
-        median,
-        min: sorted.first().copied().unwrap_or(f64::NAN),
-        max: sorted.last().copied().unwrap_or(f64::NAN),
-    }
-}
-
-/// `12,345`.
-fn grouped(value: f64) -> String {
-    let digits = format!("{:.0}", value.max(0.0));
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 fn rate_cell(s: Spread) -> String {
     format!(
