@@ -10,6 +10,15 @@
 //! without it (see [`record`]). Under load the group grows by itself: while
 //! one group commits, the next one queues.
 //!
+//! The fsync is pipelined: the writer commits a group ([`Storage::ingest_group`] leaves
+//! it unsynced) and hands its answers to the sync thread, which makes every group
+//! committed so far durable with one fsync ([`Storage::sync_commits`]) and only then
+//! answers them, while the writer already records the next group. A push's latency is
+//! then its group's CPU work plus one fsync, not a queue of fsyncs.
+//!
+//! [`Storage::ingest_group`]: crate::storage::Storage::ingest_group
+//! [`Storage::sync_commits`]: crate::storage::Storage::sync_commits
+//!
 //! What a push sees is what it would see alone: pushes are ruled in arrival order, each
 //! against the org as the group's earlier pushes left it (a routine defined by one push
 //! can be completed by the next), and against every earlier ruling (they are in the same
@@ -28,7 +37,7 @@ use tokio::sync::oneshot;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ruling::PushRuler;
-use crate::storage::{DeviceRecord, IngestBatch, PreparedEvent, StorageError};
+use crate::storage::{DeviceRecord, IngestBatch, PreparedEvent, Storage, StorageError};
 
 /// Most pushes recorded in one group commit.
 pub const MAX_GROUP_PUSHES: usize = 64;
@@ -144,8 +153,32 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 type Queued = (PushJob, oneshot::Sender<PushAnswer>);
 
-/// The writer thread: groups until told to stop or the state is gone.
+/// The writer thread: starts the sync thread, records groups until told to stop or the
+/// state is gone, then waits for the sync thread to answer what it was handed.
 fn run(state: &Weak<AppState>, inbox: &Receiver<Message>) {
+    let Some(storage) = state.upgrade().map(|s| Arc::clone(&s.storage)) else {
+        return;
+    };
+    let (committed, to_sync) = mpsc::channel::<Committed>();
+    let syncer = std::thread::Builder::new()
+        .name("proofline-sync".into())
+        .spawn(move || sync_and_answer(&storage, &to_sync));
+    let syncer = match syncer {
+        Ok(thread) => thread,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the commit sync thread; pushes will fail");
+            return;
+        }
+    };
+    record_groups(state, inbox, &committed);
+    drop(committed);
+    if syncer.join().is_err() {
+        tracing::error!("the commit sync thread panicked");
+    }
+}
+
+/// Takes groups off the queue and records each (see [`record`]).
+fn record_groups(state: &Weak<AppState>, inbox: &Receiver<Message>, committed: &Sender<Committed>) {
     let mut carried: Option<Queued> = None;
     let mut stopping = false;
     loop {
@@ -190,19 +223,45 @@ fn run(state: &Weak<AppState>, inbox: &Receiver<Message>) {
         let Some(state) = state.upgrade() else {
             return;
         };
-        if catch_unwind(AssertUnwindSafe(|| record(&state, group))).is_err() {
+        if catch_unwind(AssertUnwindSafe(|| record(&state, group, committed))).is_err() {
             tracing::error!("recording a group of pushes panicked; it was rolled back");
         }
     }
 }
 
-/// Rules on and records a group in one transaction, then answers each push.
+/// Answers of a committed group, waiting for its fsync.
+type Committed = Vec<(oneshot::Sender<PushAnswer>, PushAnswer)>;
+
+/// The sync thread: makes committed groups durable, then answers them. It ends once the
+/// writer thread (holding the sender) ends and every group handed over is answered.
+fn sync_and_answer(storage: &Arc<dyn Storage>, committed: &Receiver<Committed>) {
+    while let Ok(first) = committed.recv() {
+        let mut groups = vec![first];
+        groups.extend(committed.try_iter());
+        let synced = storage.sync_commits();
+        if let Err(e) = &synced {
+            tracing::error!(error = %e, groups = groups.len(), "syncing group commits failed");
+        }
+        for (answer, answer_to) in groups.into_iter().flatten() {
+            let answer_to = match &synced {
+                Ok(()) => answer_to,
+                // Committed but maybe not durable: the device pushes again and hears
+                // `duplicate` for what was kept.
+                Err(e) => Err(ApiError::internal("recording a push", e)),
+            };
+            let _ = answer.send(answer_to);
+        }
+    }
+}
+
+/// Rules on and records a group in one transaction, then hands each push's answer to the
+/// sync thread (`to_sync`).
 ///
 /// A push whose recording fails (a storage error; its rulings are never the cause) may
 /// be half written, so the transaction is rolled back and the group recorded again
 /// without it: each attempt drops at least one push, and failures are the rare
 /// exception, so a failed push costs the others one more attempt and nothing else.
-fn record(state: &AppState, group: Vec<Queued>) {
+fn record(state: &AppState, group: Vec<Queued>, to_sync: &Sender<Committed>) {
     let _guard = lock(&state.ingest);
     let base = state.org();
     let mut failures: Vec<Option<StorageError>> = group.iter().map(|_| None).collect();
@@ -245,6 +304,7 @@ fn record(state: &AppState, group: Vec<Queued>) {
                 if org_changed {
                     state.publish_org_arc(org);
                 }
+                let mut answers = Vec::with_capacity(group.len());
                 for (((job, answer), outcomes), failure) in
                     group.into_iter().zip(recorded).zip(failures)
                 {
@@ -262,7 +322,15 @@ fn record(state: &AppState, group: Vec<Queued>) {
                             "the push was left out of its group",
                         )),
                     };
-                    let _ = answer.send(answer_to);
+                    answers.push((answer, answer_to));
+                }
+                if let Err(mpsc::SendError(answers)) = to_sync.send(answers) {
+                    for (answer, _) in answers {
+                        let _ = answer.send(Err(ApiError::internal(
+                            "recording a push",
+                            "the commit sync thread is gone",
+                        )));
+                    }
                 }
                 return;
             }
@@ -333,6 +401,14 @@ key = "handwash"
 title = "Hand-wash sinks stocked"
 kind = "check"
 "#;
+
+    /// Records `group` and makes it durable, as the writer and sync threads do.
+    fn record_synced(state: &AppState, group: Vec<Queued>) {
+        let (to_sync, committed) = mpsc::channel();
+        record(state, group, &to_sync);
+        drop(to_sync);
+        sync_and_answer(&state.storage, &committed);
+    }
 
     fn device(n: u128, person: PersonId) -> DeviceRecord {
         DeviceRecord {
@@ -414,7 +490,7 @@ kind = "check"
         let complete = job(&state, &maria, EventPayload::Completed(completion), done);
         let (first, first_answer) = oneshot::channel();
         let (second, second_answer) = oneshot::channel();
-        record(&state, vec![(define, first), (complete, second)]);
+        record_synced(&state, vec![(define, first), (complete, second)]);
         for answer in [first_answer, second_answer] {
             let outcomes = answer.blocking_recv().expect("answered").expect("recorded");
             assert!(
@@ -529,6 +605,9 @@ kind = "check"
                 };
                 record(&mut failing) && !failing.failed
             })
+        }
+        fn sync_commits(&self) -> Result<(), StorageError> {
+            self.inner.sync_commits()
         }
         fn chain_head(&self, device: DeviceId) -> Result<crate::storage::ChainHead, StorageError> {
             self.inner.chain_head(device)
@@ -665,7 +744,7 @@ kind = "check"
             ));
             answers.push(answered);
         }
-        record(&state, group);
+        record_synced(&state, group);
         let answers: Vec<PushAnswer> = answers
             .into_iter()
             .map(|a| a.blocking_recv().expect("answered"))

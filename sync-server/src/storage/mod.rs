@@ -402,14 +402,25 @@ pub trait Storage: NotificationStore + Send + Sync {
     ) -> Result<Vec<PushOutcome>, StorageError>;
 
     /// A group commit: runs `record` with one write transaction open and, when it returns
-    /// `true` and every push it recorded succeeded, commits once (one fsync for the whole
-    /// group): `Ok(true)`. Otherwise the transaction is rolled back and nothing of the
-    /// group is kept: `Ok(false)`. An error means the transaction could not be begun or
-    /// committed: nothing of the group is kept either.
+    /// `true` and every push it recorded succeeded, commits once: `Ok(true)`. Otherwise the
+    /// transaction is rolled back and nothing of the group is kept: `Ok(false)`. An error
+    /// means the transaction could not be begun or committed: nothing of the group is kept
+    /// either.
+    ///
+    /// The commit may be left for [`Storage::sync_commits`] to make durable (the SQLite
+    /// storage defers its fsync so the next group can be recorded while this one syncs):
+    /// answer nobody about the group before `sync_commits` returns `Ok`. Until then the
+    /// group is invisible to [`Storage::pull`], so no device can hold an event the server
+    /// could still lose.
     fn ingest_group(
         &self,
         record: &mut dyn FnMut(&mut dyn IngestGroup) -> bool,
     ) -> Result<bool, StorageError>;
+
+    /// Makes every group committed so far by [`Storage::ingest_group`] durable (one fsync
+    /// however many groups wait) and visible to pulls. Blocking; safe to call from another
+    /// thread while the next group is being recorded.
+    fn sync_commits(&self) -> Result<(), StorageError>;
 
     /// The head of a device's chain.
     fn chain_head(&self, device: DeviceId) -> Result<ChainHead, StorageError>;
