@@ -20,7 +20,8 @@ use crate::error::ProoflineError;
 use crate::records::{
     Absence, Acknowledgement, AgendaItem, Alert, AttentionItem, ChainReport, Completion,
     ComplianceReport, DeviceIdentity, Excuse, MissedItem, OccurrenceDetail, OccurrenceStatus, Org,
-    OutboxEntry, OutboxSummary, PhotoRecord, Reminder, StepResult, SyncReport, SyncStatus,
+    OutboxEntry, OutboxSummary, PhotoRecord, ProofProblem, Reminder, StepResult, SyncReport,
+    SyncStatus,
 };
 
 /// One device — a person's phone — over its folder: a local store (the append-only event
@@ -111,6 +112,23 @@ impl Device {
             .inner
             .occurrence(OccurrenceId(occurrence), utc(now, "now")?)?;
         Ok(detail.into())
+    }
+
+    /// The unmet proof requirements of these answers, as `complete` would list them,
+    /// without recording anything: empty when the check can be completed. The check
+    /// screen enables its submit button by it and shows each problem on its step.
+    pub fn check_proof(
+        &self,
+        occurrence: Uuid,
+        results: Vec<StepResult>,
+        photos: Vec<String>,
+        now: SystemTime,
+    ) -> Result<Vec<ProofProblem>> {
+        let results = results.into_iter().map(Answer::from).collect();
+        let problems =
+            self.inner
+                .check_proof(OccurrenceId(occurrence), results, photos, utc(now, "now")?)?;
+        Ok(problems.into_iter().map(ProofProblem::from).collect())
     }
 
     /// Completes an occurrence at `now` with step results, photos (SHA-256s from

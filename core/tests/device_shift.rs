@@ -217,6 +217,41 @@ fn a_shift_at_harbor_kitchen() {
 
     // Out of range without a corrective action: refused, naming the step and the range.
     let fridge10 = occ(fridge(), dec9("10:00"));
+    // The check screen asks first, recording nothing: the same problems `complete` gives.
+    let asked = device
+        .check_proof(
+            fridge10,
+            vec![reading("walk-in", 7.5)],
+            Vec::new(),
+            dec9("10:01"),
+        )
+        .expect("a dry run");
+    let asked: Vec<(&str, bool)> = asked
+        .iter()
+        .map(|p| {
+            (
+                p.step.as_str(),
+                matches!(p.problem, ProblemKind::OutOfRange { .. }),
+            )
+        })
+        .collect();
+    assert_eq!(asked, [("walk-in", true), ("reach-in", false)]);
+    assert!(
+        device
+            .check_proof(
+                fridge10,
+                vec![reading("walk-in", 3.0), reading("reach-in", 4.0)],
+                Vec::new(),
+                dec9("10:01"),
+            )
+            .expect("a dry run")
+            .is_empty(),
+        "in range: nothing to fix"
+    );
+    assert!(
+        feed_item(&device, fridge10, dec9("10:01")).is_some(),
+        "asking records nothing: the check is still open"
+    );
     let refused = device
         .complete(
             fridge10,

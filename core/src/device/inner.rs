@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::agenda::{self, AgendaItem, OccurrenceDetail};
 use crate::attention::{self, AttentionItem, local_time};
-use crate::completion;
+use crate::completion::{self, ProofProblem};
 use crate::device::Alert;
 use crate::device::BLOB_DIR;
 use crate::device::error::Error;
@@ -336,6 +336,23 @@ impl Inner {
 
     // ---------------------------------------------------------------------------------
     // Writes
+
+    /// The proof problems `complete` would refuse these answers for, without recording
+    /// anything: the check screen enables its submit button when the list is empty.
+    pub(crate) fn check_proof(
+        &mut self,
+        id: OccurrenceId,
+        mut results: Vec<StepResult>,
+        photos: Vec<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ProofProblem>, Error> {
+        let (routine, _) = self.resolve(id, now)?;
+        attach_photos(&routine, &mut results, photos)?;
+        self.check_photos_captured(&results)?;
+        Ok(completion::validate(&routine, &results)
+            .err()
+            .unwrap_or_default())
+    }
 
     pub(crate) fn complete(
         &mut self,

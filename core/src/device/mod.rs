@@ -52,6 +52,7 @@ pub use sync::{EnrollOptions, RejectedEvent, SyncReport, SyncStatus};
 
 use crate::agenda::{AgendaItem, OccurrenceDetail};
 use crate::attention::AttentionItem;
+use crate::completion::ProofProblem;
 use crate::model::{
     Absence, Acknowledgement, Completion, EscalationId, EventId, Excuse, OccurrenceId, Org,
     PersonId, SiteId, StepResult,
@@ -176,6 +177,22 @@ impl Device {
         now: DateTime<Utc>,
     ) -> Result<OccurrenceDetail, DeviceError> {
         self.lock().occurrence(occurrence, now).map_err(to_public)
+    }
+
+    /// The unmet proof requirements of these answers, as [`Device::complete`] would list
+    /// them, without recording anything (empty: the check can be completed). For the
+    /// check screen: its submit button is enabled by this, and each problem is shown on
+    /// its step.
+    pub fn check_proof(
+        &self,
+        occurrence: OccurrenceId,
+        results: Vec<StepResult>,
+        photos: Vec<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ProofProblem>, DeviceError> {
+        self.lock()
+            .check_proof(occurrence, results, photos, now)
+            .map_err(to_public)
     }
 
     /// Completes an occurrence with step results, photos (SHA-256s captured on this
