@@ -12,10 +12,11 @@
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use proofline_core::model::{DeviceId, EventId, History, PersonId, SiteId};
@@ -45,12 +46,18 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 /// pays for a checkpoint, which is why the background thread restarts the WAL well
 /// before it ([`RESTART_AFTER_FRAMES`]).
 const AUTOCHECKPOINT_PAGES: i64 = 100_000;
-/// WAL frames after which the background thread restarts the WAL. Under a steady stream
-/// of commits passive checkpoints keep up but the log never starts over (a new write
-/// begins at the start of the file only when every frame is already copied), so it
-/// would grow without end. A restart holds the writer up (tens of ms under load), so it
-/// comes rarely: once per 256 MiB of log, about 200,000 pushed events.
-const RESTART_AFTER_FRAMES: i64 = 65_536;
+/// WAL frames after which the writer lets the log start over. Under a steady stream of
+/// commits the background's passive checkpoints keep up, but the log never starts over
+/// (a write begins at the start of the file only when every frame is already copied into
+/// the database), so it would grow without end. Past this length the writer, between two
+/// groups, copies the few frames the last background checkpoint left (see
+/// [`SqliteStorage::let_wal_restart`]): a pause of one database fsync, once per 64 MiB of
+/// log (about 50,000 pushed events). A `RESTART` checkpoint from the background thread
+/// instead held the writer up for up to 350 ms.
+const RESTART_AFTER_FRAMES: i64 = 16_384;
+/// Least time between two such catch-ups (a reader holding an old snapshot can keep the
+/// log from starting over; then the writer tries again later, not every group).
+const RESTART_RETRY: Duration = Duration::from_secs(1);
 
 /// The server's SQLite database.
 #[derive(Debug)]
@@ -59,6 +66,10 @@ pub struct SqliteStorage {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     unsynced: Mutex<Unsynced>,
+    /// The log's length in frames at the last checkpoint.
+    wal_frames: Arc<AtomicI64>,
+    /// When the writer last let the log start over ([`SqliteStorage::let_wal_restart`]).
+    wal_restart_tried: Mutex<Option<Instant>>,
     _checkpoints: Checkpointer,
 }
 
@@ -98,21 +109,17 @@ struct Checkpointer {
     thread: Option<JoinHandle<()>>,
 }
 
-/// One background checkpoint: passive, then a restart when the log has grown long.
-fn checkpoint(conn: &Connection) -> rusqlite::Result<()> {
-    let frames = |mode: &str| {
-        conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
-            r.get::<_, i64>(1)
-        })
-    };
-    if frames("PASSIVE")? >= RESTART_AFTER_FRAMES {
-        frames("RESTART")?;
-    }
-    Ok(())
+/// A passive checkpoint on `conn`: (frames in the log, whether all were copied).
+fn checkpoint(conn: &Connection) -> rusqlite::Result<(i64, bool)> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        let (busy, log, copied): (i64, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        Ok((log, busy == 0 && copied == log))
+    })
 }
 
 impl Checkpointer {
-    fn start(path: &Path) -> Result<Checkpointer, StorageError> {
+    /// Checkpoints every [`CHECKPOINT_EVERY`], telling `wal_frames` how long the log is.
+    fn start(path: &Path, wal_frames: Arc<AtomicI64>) -> Result<Checkpointer, StorageError> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         let (stop, stopped) = mpsc::channel::<()>();
@@ -120,8 +127,9 @@ impl Checkpointer {
             .name("proofline-checkpoint".into())
             .spawn(move || {
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
-                    if let Err(e) = checkpoint(&conn) {
-                        tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+                    match checkpoint(&conn) {
+                        Ok((frames, _)) => wal_frames.store(frames, Ordering::Relaxed),
+                        Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; will retry"),
                     }
                 }
             })
@@ -152,14 +160,41 @@ impl SqliteStorage {
         let mut writer = Connection::open(&path)?;
         configure(&writer)?;
         migrations::migrate(&mut writer)?;
-        let checkpoints = Checkpointer::start(&path)?;
+        let wal_frames = Arc::new(AtomicI64::new(0));
+        let checkpoints = Checkpointer::start(&path, Arc::clone(&wal_frames))?;
         Ok(SqliteStorage {
             path,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             unsynced: Mutex::new(Unsynced::default()),
+            wal_frames,
+            wal_restart_tried: Mutex::new(None),
             _checkpoints: checkpoints,
         })
+    }
+
+    /// When the log has grown past [`RESTART_AFTER_FRAMES`], checkpoints it on the writer
+    /// connection between two writes, so that (no other writer being able to add frames
+    /// meanwhile) every frame is copied and the next write starts the log over.
+    fn let_wal_restart(&self, conn: &Connection) {
+        if self.wal_frames.load(Ordering::Relaxed) < RESTART_AFTER_FRAMES {
+            return;
+        }
+        let mut tried = self
+            .wal_restart_tried
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if tried.is_some_and(|at| at.elapsed() < RESTART_RETRY) {
+            return;
+        }
+        *tried = Some(Instant::now());
+        match checkpoint(conn) {
+            Ok((_, true)) => self.wal_frames.store(0, Ordering::Relaxed),
+            Ok((frames, false)) => {
+                tracing::debug!(frames, "a reader holds the WAL; it starts over later");
+            }
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; will retry"),
+        }
     }
 
     fn unsynced(&self) -> MutexGuard<'_, Unsynced> {
@@ -281,6 +316,7 @@ impl Storage for SqliteStorage {
         record: &mut dyn FnMut(&mut dyn IngestGroup) -> bool,
     ) -> Result<bool, StorageError> {
         let mut conn = self.writer();
+        self.let_wal_restart(&conn);
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         let result = self.ingest_group_deferred(&mut conn, record);
         // Every other write on this connection stays durable at its commit.
