@@ -251,7 +251,11 @@ fn recipients(assignment: &Assignment, resolved: &[Option<PersonId>]) -> Vec<Per
 }
 
 /// The first `fired + k·every` (k ≥ 1) strictly after `now`.
-fn next_after(fired: DateTime<Utc>, every_min: u32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub(crate) fn next_after(
+    fired: DateTime<Utc>,
+    every_min: u32,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     let every = i64::from(every_min) * 60;
     let elapsed = (now - fired).num_seconds().max(0);
     let k = elapsed / every + 1;

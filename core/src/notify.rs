@@ -17,6 +17,7 @@
 //! check then belongs to the attention feed and the repeat-failure alert, not to a phone
 //! buzzing forever.
 
+use std::collections::HashMap;
 use std::io::Write as _;
 
 use chrono::{DateTime, Duration, Utc};
@@ -24,11 +25,14 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::attention::Speaker;
-use crate::escalation::{ResolvedChain, timeline_resolved};
+use crate::escalation::{ResolvedChain, escalation_id, next_after, timeline_resolved};
 use crate::model::{
-    AlertId, EscalationId, History, OccurrenceId, Org, PersonId, Routine, RoutineId, SiteId,
+    Acknowledgement, AlertId, Completion, EscalationId, Excuse, History, OccurrenceId, Org,
+    PersonId, Routine, RoutineId, SiteId,
 };
-use crate::occurrence::{Events, Status, minus_minutes, occurrences_in, status_in};
+use crate::occurrence::{
+    Events, MAX_LOOKBACK_DAYS, Status, minus_minutes, occurrences_in, plus_minutes, status_in,
+};
 use crate::repeat_failure::scan;
 
 /// How long after a chain's last level (or the window's close) an undone occurrence still
@@ -150,6 +154,222 @@ pub fn notices_where(
     out
 }
 
+/// One routine's recorded work, as a caller that files events by routine keeps it (the
+/// server's dispatcher): the routine's completions and excuses, and every acknowledgement
+/// by escalation (an acknowledgement names only its escalation level).
+#[derive(Debug, Clone, Copy)]
+pub struct RoutineEvents<'h> {
+    /// The routine's completions (others are ignored).
+    pub completions: &'h [Completion],
+    /// The routine's excuses (others are ignored).
+    pub excuses: &'h [Excuse],
+    /// Acknowledgements by the escalation they acknowledge.
+    pub acknowledgements: &'h HashMap<EscalationId, Vec<Acknowledgement>>,
+}
+
+/// [`routine_notices_where`]'s answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutineNotices {
+    /// The routine's due notices that `wanted` said yes to, as [`notices_where`] lists them.
+    pub notices: Vec<Notice>,
+    /// How many notices were due (wanted or not).
+    pub due: usize,
+    /// The earliest instant after `now` at which the routine's due notices could differ
+    /// from those at `now` by the passing of time alone (same org, same events); `None`
+    /// when they never will. Evaluating again before it gives the same notices (only their
+    /// words, which name times relative to `now`, may read differently).
+    pub next_change: Option<DateTime<Utc>>,
+    /// The escalation levels of the occurrences looked at: an acknowledgement of one of
+    /// them can change the notices; of any other, it cannot before `next_change`.
+    pub escalations: Vec<EscalationId>,
+    /// Everyone a due notice goes to (wanted or not), without repeats: a new device of
+    /// one of them makes a notice wanted again.
+    pub recipients: Vec<PersonId>,
+}
+
+/// The notices of one routine due at `now` (those `wanted` says yes to, as
+/// [`notices_where`] would list them for this routine given the same events), and when
+/// they could next change: what a dispatcher needs to evaluate a routine again only when
+/// its events, its definitions or [`RoutineNotices::next_change`] say so.
+pub fn routine_notices_where(
+    org: &Org,
+    routine: &Routine,
+    recorded: RoutineEvents<'_>,
+    now: DateTime<Utc>,
+    wanted: &mut dyn FnMut(&NoticeKey) -> bool,
+) -> RoutineNotices {
+    let events = Events::of_routine(
+        recorded.completions,
+        recorded.excuses,
+        recorded.acknowledgements,
+    );
+    let mut due = 0;
+    let mut recipients: Vec<PersonId> = Vec::new();
+    let mut counting = |key: &NoticeKey| {
+        due += 1;
+        if !recipients.contains(&key.recipient) {
+            recipients.push(key.recipient);
+        }
+        wanted(key)
+    };
+    let mut notices = Vec::new();
+    escalation_notices(org, routine, &events, now, &mut counting, &mut notices);
+    let short_context =
+        repeat_failure_notices(org, routine, &events, now, &mut counting, &mut notices);
+    let (next_change, escalations) =
+        next_change(org, routine, &events, recorded, now, short_context);
+    RoutineNotices {
+        notices,
+        due,
+        next_change,
+        escalations,
+        recipients,
+    }
+}
+
+/// The earliest instant after `now` it is worth waking up at.
+struct Wake {
+    now: DateTime<Utc>,
+    next: Option<DateTime<Utc>>,
+}
+
+impl Wake {
+    fn at(&mut self, at: DateTime<Utc>) {
+        if at > self.now && self.next.is_none_or(|n| at < n) {
+            self.next = Some(at);
+        }
+    }
+
+    /// A threshold the engine compares `now` with: the result may change at `at` (`<`,
+    /// `>=`) or right after it (`<=`, `>`), and a bound one second off (`now + 1 s`).
+    fn around(&mut self, at: DateTime<Utc>) {
+        for shift in [
+            Duration::seconds(-1),
+            Duration::zero(),
+            Duration::nanoseconds(1),
+        ] {
+            if let Some(t) = at.checked_add_signed(shift) {
+                self.at(t);
+            }
+        }
+    }
+}
+
+/// When the routine's notices could next change with time alone (see
+/// [`RoutineNotices::next_change`]), and the escalation levels in the look-back.
+///
+/// Conservative: every instant at which a comparison the engine makes with `now` can flip
+/// (window edges, level firings, re-notification rounds, the look-backs' edges, expiry
+/// after [`ALERT_HORIZON_MIN`], events recorded with a time ahead of `now`), for every
+/// occurrence that can matter; and at most a day ahead, so a cadence with nothing due for
+/// long is looked at again daily.
+fn next_change(
+    org: &Org,
+    routine: &Routine,
+    events: &Events<'_>,
+    recorded: RoutineEvents<'_>,
+    now: DateTime<Utc>,
+    short_context: Option<DateTime<Utc>>,
+) -> (Option<DateTime<Utc>>, Vec<EscalationId>) {
+    let mut wake = Wake { now, next: None };
+    let mut escalations = Vec::new();
+    let Some(site) = org.site(routine.site) else {
+        return (None, escalations);
+    };
+    const DAY_SECS: i64 = 86_400;
+    let mins = |m: u32| i64::from(m) * 60;
+    let horizon = mins(ALERT_HORIZON_MIN);
+    let w = routine.window;
+    let last_level = routine.escalation.iter().map(|l| l.after_min).max();
+    let lookback_min = w
+        .closes_after_min
+        .max(last_level.unwrap_or(0))
+        .saturating_add(ALERT_HORIZON_MIN);
+    // Offsets from the due time of every threshold an occurrence has.
+    let mut offsets = vec![
+        -mins(w.opens_before_min),
+        -mins(w.opens_before_min) - 1,
+        -1,
+        0,
+        mins(w.grace_min),
+        mins(w.closes_after_min),
+        mins(w.closes_after_min) + horizon,
+        mins(lookback_min),
+    ];
+    for level in &routine.escalation {
+        offsets.push(mins(level.after_min));
+        offsets.push(mins(level.after_min) + horizon);
+    }
+    let back = offsets.iter().copied().max().unwrap_or(0).max(0) + 60;
+    let ahead = mins(w.opens_before_min) + 1 + DAY_SECS;
+    if let Some(cap) = now.checked_add_signed(Duration::seconds(DAY_SECS)) {
+        wake.at(cap);
+    }
+    for c in recorded.completions {
+        wake.around(c.at);
+    }
+    for e in recorded.excuses {
+        wake.around(e.at);
+    }
+    let from = now
+        .checked_sub_signed(Duration::seconds(back))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let until = now
+        .checked_add_signed(Duration::seconds(ahead))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+    let Ok(found) = occurrences_in(routine, site, events, from, until, now) else {
+        // A cadence that cannot be expanded lists nothing until its definition changes.
+        return (None, escalations);
+    };
+    for occurrence in &found {
+        for &offset in &offsets {
+            if let Some(at) = occurrence.due.checked_add_signed(Duration::seconds(offset)) {
+                wake.around(at);
+            }
+        }
+    }
+    if last_level.is_some() {
+        let lookback_from = minus_minutes(now, lookback_min);
+        let lookback_until = now
+            .checked_add_signed(Duration::seconds(1))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        for occurrence in found
+            .iter()
+            .filter(|o| lookback_from <= o.due && o.due < lookback_until)
+        {
+            for (i, spec) in routine.escalation.iter().enumerate() {
+                let id = escalation_id(occurrence.id, i + 1);
+                escalations.push(id);
+                for ack in recorded.acknowledgements.get(&id).into_iter().flatten() {
+                    wake.around(ack.at);
+                }
+                let fires_at = plus_minutes(occurrence.due, spec.after_min);
+                if let Some(every) = spec.renotify_every_min.filter(|&e| e > 0)
+                    && fires_at <= now
+                {
+                    if let Some(next) = next_after(fires_at, every, now) {
+                        wake.around(next);
+                    }
+                    let (_, round_at) = current_round(fires_at, Some(every), now);
+                    if let Some(expiry) = round_at.checked_add_signed(Duration::seconds(horizon)) {
+                        wake.around(expiry);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(oldest) = short_context {
+        // It leaves the repeat-failure scan's longest look-back (which starts a close and
+        // a horizon before now).
+        let leaves = Duration::days(MAX_LOOKBACK_DAYS)
+            + Duration::seconds(mins(w.closes_after_min) + horizon);
+        if let Some(at) = oldest.checked_add_signed(leaves) {
+            wake.around(at);
+        }
+    }
+    (wake.next, escalations)
+}
+
 /// The current round of each fired, unacknowledged level of each undone occurrence.
 fn escalation_notices(
     org: &Org,
@@ -262,7 +482,8 @@ fn current_round(
     (u32::try_from(rounds).unwrap_or(u32::MAX), at)
 }
 
-/// One notice per lead for each running streak raised within the horizon.
+/// One notice per lead for each running streak raised within the horizon; returns the
+/// scan's short context (see `Scan::short_context_oldest`).
 fn repeat_failure_notices(
     org: &Org,
     routine: &Routine,
@@ -270,10 +491,8 @@ fn repeat_failure_notices(
     now: DateTime<Utc>,
     wanted: &mut dyn FnMut(&NoticeKey) -> bool,
     out: &mut Vec<Notice>,
-) {
-    let Some(site) = org.site(routine.site) else {
-        return;
-    };
+) -> Option<DateTime<Utc>> {
+    let site = org.site(routine.site)?;
     let until = now
         .checked_add_signed(Duration::seconds(1))
         .unwrap_or(DateTime::<Utc>::MAX_UTC);
@@ -285,7 +504,7 @@ fn repeat_failure_notices(
         until,
         now,
     ) else {
-        return;
+        return None;
     };
     let horizon = minus_minutes(now, ALERT_HORIZON_MIN);
     for raised in found
@@ -325,4 +544,5 @@ fn repeat_failure_notices(
             });
         }
     }
+    found.short_context_oldest
 }

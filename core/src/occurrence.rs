@@ -21,9 +21,10 @@ use crate::model::{
 };
 
 /// How far [`occurrences_before`] looks back at most (two years).
-const MAX_LOOKBACK_DAYS: i64 = 731;
-/// First look-back span of [`occurrences_before`]; doubled until enough are found.
-const FIRST_LOOKBACK_DAYS: i64 = 7;
+pub(crate) const MAX_LOOKBACK_DAYS: i64 = 731;
+/// First look-back span of [`occurrences_before`]; doubled until enough are found (the
+/// answer does not depend on it; a short first span keeps frequent cadences cheap).
+const FIRST_LOOKBACK_DAYS: i64 = 1;
 
 /// One due instance of a routine, with its window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,8 +75,29 @@ impl Occurrence {
 ///
 /// e.g. name `2026-03-08T07:30:00Z` (whole seconds, `Z` suffix, no offset, no fraction).
 pub fn occurrence_id(routine: RoutineId, due: DateTime<Utc>) -> OccurrenceId {
-    let name = due.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    OccurrenceId(Uuid::new_v5(&routine.0, name.as_bytes()))
+    use chrono::{Datelike, Timelike};
+    use std::io::Write as _;
+    // Computed for every occurrence the engine looks at: written on the stack, not through
+    // a parsed format string (years outside 0..=9999 take chrono's `%Y`, with a sign, and
+    // a leap second its `60`).
+    let year = due.year();
+    if !(0..=9999).contains(&year) || due.nanosecond() >= 1_000_000_000 {
+        let name = due.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        return OccurrenceId(Uuid::new_v5(&routine.0, name.as_bytes()));
+    }
+    let mut name = [0u8; 20];
+    let mut cursor = std::io::Cursor::new(&mut name[..]);
+    let _ = write!(
+        cursor,
+        "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        due.month(),
+        due.day(),
+        due.hour(),
+        due.minute(),
+        due.second()
+    );
+    let len = usize::try_from(cursor.position()).unwrap_or(0);
+    OccurrenceId(Uuid::new_v5(&routine.0, &name[..len]))
 }
 
 /// Where an occurrence stands at `now`.
@@ -220,7 +242,14 @@ pub fn status(
 pub(crate) struct Events<'h> {
     completions: HashMap<OccurrenceId, Vec<&'h Completion>>,
     excuses: HashMap<OccurrenceId, Vec<&'h Excuse>>,
-    acks: HashMap<EscalationId, Vec<&'h Acknowledgement>>,
+    acks: Acks<'h>,
+}
+
+/// Acknowledgements by escalation: indexed from a history, or an index kept by the caller
+/// (the server's dispatcher keeps one for every routine and evaluates routines one by one).
+enum Acks<'h> {
+    Indexed(HashMap<EscalationId, Vec<&'h Acknowledgement>>),
+    Shared(&'h HashMap<EscalationId, Vec<Acknowledgement>>),
 }
 
 impl<'h> Events<'h> {
@@ -240,7 +269,29 @@ impl<'h> Events<'h> {
         Events {
             completions,
             excuses,
-            acks,
+            acks: Acks::Indexed(acks),
+        }
+    }
+
+    /// One routine's completions and excuses, with acknowledgements from an index the
+    /// caller keeps.
+    pub(crate) fn of_routine(
+        completions: &'h [Completion],
+        excuses: &'h [Excuse],
+        acks: &'h HashMap<EscalationId, Vec<Acknowledgement>>,
+    ) -> Self {
+        let mut by_occurrence: HashMap<_, Vec<_>> = HashMap::new();
+        for c in completions {
+            by_occurrence.entry(c.occurrence).or_default().push(c);
+        }
+        let mut excused: HashMap<_, Vec<_>> = HashMap::new();
+        for e in excuses {
+            excused.entry(e.occurrence).or_default().push(e);
+        }
+        Events {
+            completions: by_occurrence,
+            excuses: excused,
+            acks: Acks::Shared(acks),
         }
     }
 
@@ -270,12 +321,19 @@ impl<'h> Events<'h> {
         id: EscalationId,
         now: DateTime<Utc>,
     ) -> Option<&'h Acknowledgement> {
-        self.acks
-            .get(&id)?
-            .iter()
-            .copied()
-            .filter(|a| a.at <= now)
-            .min_by_key(|a| (a.at, a.id))
+        match &self.acks {
+            Acks::Indexed(acks) => acks
+                .get(&id)?
+                .iter()
+                .copied()
+                .filter(|a| a.at <= now)
+                .min_by_key(|a| (a.at, a.id)),
+            Acks::Shared(acks) => acks
+                .get(&id)?
+                .iter()
+                .filter(|a| a.at <= now)
+                .min_by_key(|a| (a.at, a.id)),
+        }
     }
 }
 

@@ -97,6 +97,9 @@ pub(crate) struct RaisedAlert {
 pub(crate) struct Scan {
     pub(crate) alerts: Vec<RaisedAlert>,
     pub(crate) earlier_streak_running: bool,
+    /// When fewer than N occurrences precede the range within the longest look-back, the
+    /// due time of the oldest of them (the scan changes when it leaves the look-back).
+    pub(crate) short_context_oldest: Option<DateTime<Utc>>,
 }
 
 struct Decided {
@@ -118,6 +121,7 @@ pub(crate) fn scan(
     let mut out = Scan {
         alerts: Vec::new(),
         earlier_streak_running: false,
+        short_context_oldest: None,
     };
     if k == 0 || n == 0 || k > n || from >= until {
         return Ok(out);
@@ -136,6 +140,9 @@ pub(crate) fn scan(
         .unwrap_or(DateTime::<Utc>::MAX_UTC);
     let context = occurrences_before_in(routine, site, events, scan_from, n, now)?;
     let context_len = context.len();
+    if context_len < n {
+        out.short_context_oldest = context.first().map(|o| o.due);
+    }
     let range = if scan_from < scan_until {
         occurrences_in(routine, site, events, scan_from, scan_until, now)?
     } else {

@@ -48,7 +48,13 @@ pub async fn register(
         token,
         registered_at: Utc::now(),
     };
-    tokio::task::spawn_blocking(move || state.storage.register_push_token(&record)).await??;
+    tokio::task::spawn_blocking(move || {
+        state.storage.register_push_token(&record)?;
+        // Durable now: the dispatcher's copy of the tokens is read again next tick.
+        state.dispatcher.push_tokens_changed();
+        Ok::<_, ApiError>(())
+    })
+    .await??;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -59,7 +65,12 @@ pub async fn unregister(
     JsonBody(request): JsonBody<PushTokenRequest>,
 ) -> Result<StatusCode, ApiError> {
     let (platform, token) = parse(&request)?;
-    tokio::task::spawn_blocking(move || state.storage.remove_push_token(platform, &token))
-        .await??;
+    tokio::task::spawn_blocking(move || {
+        if state.storage.remove_push_token(platform, &token)? {
+            state.dispatcher.push_tokens_changed();
+        }
+        Ok::<_, ApiError>(())
+    })
+    .await??;
     Ok(StatusCode::NO_CONTENT)
 }

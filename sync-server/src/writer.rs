@@ -561,14 +561,6 @@ kind = "check"
         ) -> Result<Vec<QueuedNotification>, StorageError> {
             self.inner.due_notifications(now, limit)
         }
-        fn record_attempt(
-            &self,
-            notice: Uuid,
-            target: &Target,
-            attempt: &Attempt,
-        ) -> Result<(), StorageError> {
-            self.inner.record_attempt(notice, target, attempt)
-        }
         fn record_attempts(
             &self,
             attempts: &[(Uuid, Target, Attempt)],

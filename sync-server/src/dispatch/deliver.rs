@@ -115,6 +115,9 @@ pub async fn deliver_due(
             .await
             .map_err(|e| StorageError::corrupt("notification outbox", e))??;
             report.tokens_removed += removed;
+            if removed > 0 {
+                app.dispatcher.push_tokens_changed();
+            }
             let metrics = &app.metrics;
             for recorded in batch {
                 match recorded.attempt {

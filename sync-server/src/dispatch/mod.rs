@@ -1,12 +1,23 @@
 //! The escalation dispatcher: the server's authority over push alerts.
 //!
 //! Every tick it brings its copy of the recent history up to date (the events accepted
-//! since its last tick, read in server order), asks the core engine which notices are due
-//! (`proofline_core::notify`: the same code the phones run offline), and queues the new
-//! ones in the durable outbox, one row per notice and target (each device token of the
-//! recipient, and the webhook when one is configured). The outbox key is the notice's
-//! deterministic id and the target, so a second tick or a restart never queues an alert
-//! twice. Delivery ([`deliver`]) then works through the due rows with retries, removes
+//! since its last tick, read in server order, filed by routine), asks the core engine which
+//! notices are due (`proofline_core::notify`: the same code the phones run offline), and
+//! queues the new ones in the durable outbox, one row per notice and target (each device
+//! token of the recipient, and the webhook when one is configured). The outbox key is the
+//! notice's deterministic id and the target, so a second tick or a restart never queues an
+//! alert twice.
+//!
+//! The engine evaluates a routine only when its notices may have changed since its last
+//! evaluation: new completions or excuses of it, an acknowledgement of one of its levels,
+//! a change of its definition, its site, the people or their absences, a new device of one
+//! of its recipients, or the instant the engine named as its next change
+//! (`RoutineNotices::next_change`: a level firing, a window edge, a re-notification round,
+//! a look-back edge) having passed. Evaluating the others would list the same notices,
+//! all queued already, so a tick queues exactly what evaluating every routine would
+//! (`tests/dispatch_incremental.rs` checks it against a restarted dispatcher) and a quiet
+//! tick costs a glance at each routine. Push tokens are kept in memory too, read again
+//! after a registration or removal ([`Dispatcher::push_tokens_changed`]). Delivery ([`deliver`]) then works through the due rows with retries, removes
 //! tokens the push services say are gone, and parks what cannot be delivered as dead
 //! letters (`GET /v1/admin/notifications?state=dead`).
 
@@ -15,18 +26,23 @@ pub mod settings;
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use proofline_core::model::{DeviceId, EscalationFired, EscalationId, History, PersonId, SiteId};
-use proofline_core::notify::{Notice, NoticeKind, notices_where};
+use proofline_core::model::{
+    Acknowledgement, Completion, DeviceId, EscalationFired, EscalationId, Excuse, Org, PersonId,
+    RoutineId, SiteId,
+};
+use proofline_core::notify::{Notice, NoticeKind, RoutineEvents, routine_notices_where};
 use proofline_core::store::{Event, EventPayload, new_event_id};
 use proofline_push::{Providers, RetryPolicy, WebhookTarget};
 use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::org::OrgState;
 use crate::storage::StorageError;
 use crate::storage::notifications::{DeliveryState, QueuedNotification, Target};
 
@@ -53,33 +69,288 @@ pub struct TickReport {
     /// Escalation levels recorded as fired by this tick (`escalation_fired` events, which
     /// devices pull to mark the escalations they computed as confirmed).
     pub fired: usize,
+    /// Routines the engine evaluated (the others' notices could not have changed).
+    pub evaluated: usize,
 }
 
 /// The outbox's keys: for each notice id, the target keys it was queued for.
 type Queued = HashMap<Uuid, HashSet<String>>;
+
+/// Each person's push targets, with their outbox keys.
+type TargetsOf = HashMap<PersonId, Vec<(Target, String)>>;
 
 /// Whether `(notice, target)` is in the outbox.
 fn is_queued(queued: &Queued, notice: Uuid, target: &str) -> bool {
     queued.get(&notice).is_some_and(|t| t.contains(target))
 }
 
-/// The dispatcher's copy of the recent history and what it has queued.
+/// What the dispatcher keeps of one routine.
+#[derive(Debug, Default)]
+struct RoutineState {
+    /// The routine's completions of the last [`RETAIN_DAYS`].
+    completions: Vec<Completion>,
+    /// Its excuses of the last [`RETAIN_DAYS`].
+    excuses: Vec<Excuse>,
+    /// Evaluated at least once since the dispatcher started.
+    evaluated: bool,
+    /// Must be evaluated at the next tick (new events, new definitions, a recipient's new
+    /// device, an evaluation that failed to be written out).
+    dirty: bool,
+    /// Evaluate again at the first tick at or after this instant (the engine's
+    /// `next_change`, or when a retained event is due to be dropped).
+    wake: Option<DateTime<Utc>>,
+    /// Notices due at the last evaluation.
+    due: usize,
+    /// Their recipients.
+    recipients: Vec<PersonId>,
+    /// The escalation levels it looked at (acknowledgements of them make it dirty).
+    escalations: Vec<EscalationId>,
+}
+
+impl RoutineState {
+    /// Whether the routine must be evaluated at `now`.
+    fn needs_evaluation(&self, now: DateTime<Utc>) -> bool {
+        !self.evaluated || self.dirty || self.wake.is_some_and(|w| w <= now)
+    }
+
+    /// Drops events due before `horizon`; whether any was dropped.
+    fn prune(&mut self, horizon: DateTime<Utc>) -> bool {
+        let before = self.completions.len() + self.excuses.len();
+        self.completions.retain(|c| c.due >= horizon);
+        self.excuses.retain(|e| e.due >= horizon);
+        before != self.completions.len() + self.excuses.len()
+    }
+
+    /// When the oldest retained event is to be dropped (just after its due time plus
+    /// [`RETAIN_DAYS`]).
+    fn prune_at(&self) -> Option<DateTime<Utc>> {
+        let oldest = self
+            .completions
+            .iter()
+            .map(|c| c.due)
+            .chain(self.excuses.iter().map(|e| e.due))
+            .min()?;
+        oldest.checked_add_signed(retain() + chrono::Duration::nanoseconds(1))
+    }
+}
+
+/// How long work events are kept.
+fn retain() -> chrono::Duration {
+    chrono::Duration::days(RETAIN_DAYS)
+}
+
+/// The dispatcher's copy of the recent history, what it knows of each routine and what
+/// it has queued.
+///
+/// A routine is evaluated again only when something its notices depend on changed: its
+/// completions or excuses, an acknowledgement of one of its levels, its definition, its
+/// site, the people or absences (org changes), a new device of one of its recipients, or
+/// the passing of time (the engine says when: `next_change`). Between those, evaluating
+/// it would list the same notices, all of them queued already; so a tick with nothing new
+/// costs a look at each routine's wake-up time.
 #[derive(Debug, Default)]
 struct Recent {
     /// The last `server_seq` read.
     cursor: u64,
-    /// Completions, excuses and acknowledgements of the last [`RETAIN_DAYS`].
-    history: History,
+    /// Per routine (also routines not defined, or no longer: their events are kept).
+    routines: HashMap<RoutineId, RoutineState>,
+    /// Acknowledgements of the last [`RETAIN_DAYS`], by escalation.
+    acks: HashMap<EscalationId, Vec<Acknowledgement>>,
+    /// When the oldest acknowledgement is to be dropped.
+    acks_prune_at: Option<DateTime<Utc>>,
+    /// Which routine looked at which escalation level at its last evaluation.
+    level_of: HashMap<EscalationId, RoutineId>,
     /// Keys (notice id, target key) of every row in the outbox; `None` until loaded.
     queued: Option<Queued>,
     /// Escalation levels recorded as fired (read back from the log, and written).
     fired: HashSet<EscalationId>,
+    /// The org the routines were last evaluated against.
+    org: Option<Arc<OrgState>>,
+    /// Push targets by person; `None` until loaded (and when the tokens changed).
+    targets: Option<TargetsOf>,
+}
+
+impl Recent {
+    /// The state of `routine`, created empty.
+    fn routine(&mut self, routine: RoutineId) -> &mut RoutineState {
+        self.routines.entry(routine).or_default()
+    }
+
+    /// Marks `routine` for evaluation at the next tick.
+    fn touch(&mut self, routine: RoutineId) {
+        self.routine(routine).dirty = true;
+    }
+
+    /// Files one accepted work event.
+    fn file(&mut self, payload: EventPayload) {
+        match payload {
+            EventPayload::Completed(c) => {
+                let state = self.routine(c.routine);
+                state.dirty = true;
+                state.completions.push(c);
+            }
+            EventPayload::Excused(e) => {
+                let state = self.routine(e.routine);
+                state.dirty = true;
+                state.excuses.push(e);
+            }
+            EventPayload::Acknowledged(a) => {
+                // A level no routine looked at cannot change a notice until its occurrence
+                // comes into view, when its routine is evaluated anyway.
+                if let Some(&routine) = self.level_of.get(&a.escalation) {
+                    self.touch(routine);
+                }
+                let drop_at =
+                    a.at.checked_add_signed(retain() + chrono::Duration::nanoseconds(1));
+                if let Some(at) = drop_at
+                    && self.acks_prune_at.is_none_or(|p| at < p)
+                {
+                    self.acks_prune_at = Some(at);
+                }
+                self.acks.entry(a.escalation).or_default().push(a);
+            }
+            EventPayload::EscalationFired(f) => {
+                // Only ever makes fewer notices new: nobody to wake.
+                self.fired.insert(f.escalation);
+            }
+            _ => {}
+        }
+    }
+
+    /// Drops acknowledgements older than [`RETAIN_DAYS`] (when one is), waking the
+    /// routines that looked at their levels.
+    fn prune_acks(&mut self, now: DateTime<Utc>) {
+        if self.acks_prune_at.is_none_or(|at| at > now) {
+            return;
+        }
+        let Some(horizon) = now.checked_sub_signed(retain()) else {
+            return;
+        };
+        let mut woken = Vec::new();
+        self.acks.retain(|escalation, acks| {
+            let before = acks.len();
+            acks.retain(|a| a.at >= horizon);
+            if acks.len() != before {
+                woken.push(*escalation);
+            }
+            !acks.is_empty()
+        });
+        for escalation in woken {
+            if let Some(&routine) = self.level_of.get(&escalation) {
+                self.touch(routine);
+            }
+        }
+        self.acks_prune_at = self
+            .acks
+            .values()
+            .flatten()
+            .map(|a| a.at)
+            .min()
+            .and_then(|at| at.checked_add_signed(retain() + chrono::Duration::nanoseconds(1)));
+    }
+
+    /// Compares `org` with the org last evaluated against and marks what it changed: a
+    /// routine's own definition, anything about its site, people or absences.
+    fn org_changed(&mut self, current: &Arc<OrgState>) {
+        let Some(previous) = self.org.as_ref() else {
+            return;
+        };
+        if Arc::ptr_eq(previous, current) {
+            return;
+        }
+        let (old, new) = (previous.org(), current.org());
+        let everything = old.name != new.name || old.sites != new.sites || old.people != new.people;
+        let mut touched: Vec<RoutineId> = Vec::new();
+        if everything {
+            touched.extend(new.routines.iter().map(|r| r.id));
+        } else {
+            let before: HashMap<RoutineId, &proofline_core::model::Routine> =
+                old.routines.iter().map(|r| (r.id, r)).collect();
+            touched.extend(
+                new.routines
+                    .iter()
+                    .filter(|r| before.get(&r.id).is_none_or(|b| *b != *r))
+                    .map(|r| r.id),
+            );
+            if old.absences != new.absences {
+                let away = changed_absences(old, new);
+                touched.extend(
+                    new.routines
+                        .iter()
+                        .filter(|r| concerns(new, r, &away))
+                        .map(|r| r.id),
+                );
+            }
+        }
+        for routine in touched {
+            self.touch(routine);
+        }
+    }
+
+    /// Replaces the push targets with `fresh`, marking the routines whose due notices go
+    /// to a person with a target they did not have (those notices are new to it).
+    fn targets_changed(&mut self, fresh: TargetsOf) {
+        let old = self.targets.take().unwrap_or_default();
+        let gained: HashSet<PersonId> = fresh
+            .iter()
+            .filter(|(person, targets)| {
+                let before = old.get(*person);
+                targets.iter().any(|(_, key)| {
+                    before.is_none_or(|b| b.iter().all(|(_, old_key)| old_key != key))
+                })
+            })
+            .map(|(person, _)| *person)
+            .collect();
+        if !gained.is_empty() {
+            for state in self.routines.values_mut() {
+                if state.recipients.iter().any(|p| gained.contains(p)) {
+                    state.dirty = true;
+                }
+            }
+        }
+        self.targets = Some(fresh);
+    }
+}
+
+/// The people whose absences differ between `old` and `new`.
+fn changed_absences(old: &Org, new: &Org) -> HashSet<PersonId> {
+    let mut away = HashSet::new();
+    for a in &new.absences {
+        if !old.absences.contains(a) {
+            away.insert(a.person);
+        }
+    }
+    for a in &old.absences {
+        if !new.absences.contains(a) {
+            away.insert(a.person);
+        }
+    }
+    away
+}
+
+/// Whether an absence of one of `away` can change `routine`'s notices: they hold a role at
+/// its site (owner, backup, fallback, roles of the chain, leads) or it names them.
+fn concerns(org: &Org, routine: &proofline_core::model::Routine, away: &HashSet<PersonId>) -> bool {
+    let named = away.contains(&routine.owner)
+        || routine.backup.is_some_and(|b| away.contains(&b))
+        || routine.escalation.iter().any(|level| {
+            level.notify.iter().any(
+                |r| matches!(r, proofline_core::model::Recipient::Person(p) if away.contains(p)),
+            )
+        });
+    named
+        || away.iter().any(|&p| {
+            org.person(p)
+                .is_some_and(|person| person.role_at(routine.site).is_some())
+        })
 }
 
 /// The dispatcher (see the module docs). Shared by the tick loop, the delivery loop and
 /// tests that drive it with a scripted clock.
 pub struct Dispatcher {
     recent: Mutex<Recent>,
+    /// Set when push tokens were registered or removed: the next tick reloads them.
+    tokens_stale: AtomicBool,
     /// The push services and the webhook client.
     pub providers: Arc<Providers>,
     /// The org's webhook, when configured.
@@ -109,6 +380,7 @@ impl Dispatcher {
     ) -> Dispatcher {
         Dispatcher {
             recent: Mutex::new(Recent::default()),
+            tokens_stale: AtomicBool::new(true),
             providers: Arc::new(providers),
             webhook,
             retry,
@@ -121,8 +393,14 @@ impl Dispatcher {
         Dispatcher::new(Providers::default(), None, RetryPolicy::default(), None)
     }
 
-    /// One tick at `now`: catch up with accepted events, compute the due notices, queue
-    /// the new ones durably. Blocking (storage).
+    /// Tells the dispatcher that push tokens were registered or removed (call once the
+    /// change is durable): the next tick reads them again.
+    pub fn push_tokens_changed(&self) {
+        self.tokens_stale.store(true, Ordering::SeqCst);
+    }
+
+    /// One tick at `now`: catch up with accepted events, compute the due notices of the
+    /// routines that may have new ones, queue the new ones durably. Blocking (storage).
     pub fn tick(&self, app: &AppState, now: DateTime<Utc>) -> Result<TickReport, ApiError> {
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         let mut report = TickReport::default();
@@ -158,15 +436,7 @@ impl Dispatcher {
             }
             report.events_read += page.count;
             for payload in decoded {
-                match payload {
-                    EventPayload::Completed(c) => recent.history.completions.push(c),
-                    EventPayload::Excused(e) => recent.history.excuses.push(e),
-                    EventPayload::Acknowledged(a) => recent.history.acknowledgements.push(a),
-                    EventPayload::EscalationFired(f) => {
-                        recent.fired.insert(f.escalation);
-                    }
-                    _ => {}
-                }
+                recent.file(payload);
             }
             if let Some(last) = page.last {
                 recent.cursor = last;
@@ -175,44 +445,77 @@ impl Dispatcher {
                 break;
             }
         }
-        prune(&mut recent.history, now);
-
-        // Each person's push targets, with their outbox keys.
-        let mut targets_of: HashMap<PersonId, Vec<(Target, String)>> = HashMap::new();
-        for token in app.storage.push_tokens()? {
-            let target = Target::Push {
-                platform: token.platform,
-                token: token.token,
-            };
-            let key = target.key();
-            targets_of
-                .entry(token.person)
-                .or_default()
-                .push((target, key));
+        recent.prune_acks(now);
+        recent.org_changed(&org_state);
+        // Cleared before reading, so a change made while reading is read next tick.
+        if self.tokens_stale.swap(false, Ordering::SeqCst) || recent.targets.is_none() {
+            match load_targets(app) {
+                Ok(fresh) => recent.targets_changed(fresh),
+                Err(e) => {
+                    self.tokens_stale.store(true, Ordering::SeqCst);
+                    return Err(e);
+                }
+            }
         }
         let webhook_key = Target::Webhook.key();
         let has_webhook = self.webhook.is_some();
+        let horizon = now.checked_sub_signed(retain());
         let Recent {
-            history,
+            routines,
+            acks,
+            level_of,
             fired: recorded,
             queued,
+            targets,
+            org: evaluated_against,
             ..
         } = &mut *recent;
         let queued = queued.get_or_insert_with(Queued::new);
-        // Only what is new is written out: a level not yet recorded as fired, or a notice
-        // with a target it is not queued for (most of what is due was queued before).
-        let mut seen = 0;
-        let due = notices_where(org, history, None, now, &mut |key| {
-            seen += 1;
-            let unrecorded = matches!(key.kind, NoticeKind::Escalation { escalation, .. }
-                if !recorded.contains(&escalation));
-            unrecorded
-                || (has_webhook && !is_queued(queued, webhook_notice_id(&key.kind), &webhook_key))
-                || targets_of
-                    .get(&key.recipient)
-                    .is_some_and(|ts| ts.iter().any(|(_, k)| !is_queued(queued, key.id, k)))
-        });
-        report.notices_due = seen;
+        let targets_of = targets.get_or_insert_with(TargetsOf::new);
+        // Routines in definition order, as a full evaluation lists them.
+        let mut due = Vec::new();
+        let mut evaluated = Vec::new();
+        for routine in &org.routines {
+            let state = routines.entry(routine.id).or_default();
+            if !state.needs_evaluation(now) {
+                continue;
+            }
+            if let Some(horizon) = horizon {
+                state.prune(horizon);
+            }
+            // Only what is new is written out: a level not yet recorded as fired, or a
+            // notice with a target it is not queued for (most of what is due was queued
+            // before).
+            let found = routine_notices_where(
+                org,
+                routine,
+                RoutineEvents {
+                    completions: &state.completions,
+                    excuses: &state.excuses,
+                    acknowledgements: acks,
+                },
+                now,
+                &mut |key| {
+                    let unrecorded = matches!(key.kind, NoticeKind::Escalation { escalation, .. }
+                        if !recorded.contains(&escalation));
+                    unrecorded
+                        || (has_webhook
+                            && !is_queued(queued, webhook_notice_id(&key.kind), &webhook_key))
+                        || targets_of
+                            .get(&key.recipient)
+                            .is_some_and(|ts| ts.iter().any(|(_, k)| !is_queued(queued, key.id, k)))
+                },
+            );
+            due.extend(found.notices);
+            evaluated.push((
+                routine.id,
+                found.due,
+                found.next_change,
+                found.recipients,
+                found.escalations,
+            ));
+        }
+        report.evaluated = evaluated.len();
         let fired = newly_fired(&due, recorded, now);
         let mut rows = Vec::new();
         // The webhook hears of each level (and round) once, not once per recipient.
@@ -249,7 +552,7 @@ impl Dispatcher {
             }
             app.metrics
                 .notifications_queued
-                .fetch_add(report.queued as u64, std::sync::atomic::Ordering::Relaxed);
+                .fetch_add(report.queued as u64, Ordering::Relaxed);
         }
         // After the outbox: a crash in between records them at the next tick.
         let ids: Vec<EscalationId> = fired.iter().map(|(_, f)| f.escalation).collect();
@@ -261,8 +564,54 @@ impl Dispatcher {
             now,
         )?;
         recorded.extend(ids);
+        // Written out: the evaluated routines are settled until their next change. (An
+        // error above leaves them as they were, so the next tick evaluates them again.)
+        for (routine, due, next_change, recipients, escalations) in evaluated {
+            let state = routines.entry(routine).or_default();
+            for old in std::mem::take(&mut state.escalations) {
+                if level_of.get(&old) == Some(&routine) {
+                    level_of.remove(&old);
+                }
+            }
+            for &level in &escalations {
+                level_of.insert(level, routine);
+            }
+            state.evaluated = true;
+            state.dirty = false;
+            state.due = due;
+            state.recipients = recipients;
+            state.escalations = escalations;
+            state.wake = match (next_change, state.prune_at()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        report.notices_due = org
+            .routines
+            .iter()
+            .filter_map(|r| routines.get(&r.id))
+            .map(|s| s.due)
+            .sum();
+        *evaluated_against = Some(Arc::clone(&org_state));
         Ok(report)
     }
+}
+
+/// Every person's push targets, read from storage.
+fn load_targets(app: &AppState) -> Result<TargetsOf, ApiError> {
+    let mut targets_of = TargetsOf::new();
+    for token in app.storage.push_tokens()? {
+        let target = Target::Push {
+            platform: token.platform,
+            token: token.token,
+        };
+        let key = target.key();
+        targets_of
+            .entry(token.person)
+            .or_default()
+            .push((target, key));
+    }
+    Ok(targets_of)
 }
 
 /// The escalation levels among `due` not yet recorded as fired, with their site, each
@@ -352,16 +701,6 @@ fn queued_row(notice: &Notice, target: Target, now: DateTime<Utc>) -> QueuedNoti
         queued_at: now,
         sent_at: None,
     }
-}
-
-/// Drops work events too old to matter to any notice (see [`RETAIN_DAYS`]).
-fn prune(history: &mut History, now: DateTime<Utc>) {
-    let Some(horizon) = now.checked_sub_signed(chrono::Duration::days(RETAIN_DAYS)) else {
-        return;
-    };
-    history.completions.retain(|c| c.due >= horizon);
-    history.excuses.retain(|e| e.due >= horizon);
-    history.acknowledgements.retain(|a| a.at >= horizon);
 }
 
 /// Runs ticks and deliveries every [`Dispatcher::every`] until `stop` fires. A failed

@@ -198,14 +198,6 @@ pub trait NotificationStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<QueuedNotification>, StorageError>;
 
-    /// Records an attempt at the notification `(notice, target)`.
-    fn record_attempt(
-        &self,
-        notice: Uuid,
-        target: &Target,
-        attempt: &Attempt,
-    ) -> Result<(), StorageError>;
-
     /// Records several attempts and forgets the push tokens in `gone`, all in one
     /// transaction; returns how many tokens were forgotten.
     fn record_attempts(
