@@ -66,7 +66,7 @@ use proofline_server::dispatch::{DispatchSettings, TickReport};
 use proofline_server::{Config, RunningServer, start};
 use tempfile::TempDir;
 
-use common::{Spread, grouped, spread};
+use common::{Spread, grouped, met, spread};
 
 /// Sites in the generated file (one routine each); `PROOFLINE_BENCH_SITES` overrides it
 /// (to see how a tick scales, or to profile a smaller fixture).
@@ -353,10 +353,6 @@ fn ms_cell(s: Spread) -> String {
     )
 }
 
-fn met(ok: bool) -> &'static str {
-    if ok { "yes" } else { "no" }
-}
-
 fn run() -> R<Vec<[String; 4]>> {
     let bench_started = Instant::now();
     let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
@@ -522,18 +518,5 @@ fn run() -> R<Vec<[String; 4]>> {
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing here takes arguments.
-    match run() {
-        Ok(rows) => {
-            println!();
-            println!("| metric | measured (median, min–max) | target | met? |");
-            println!("|---|---|---|---|");
-            for [metric, measured, target, ok] in rows {
-                println!("| {metric} | {measured} | {target} | {ok} |");
-            }
-        }
-        Err(e) => {
-            eprintln!("dispatch bench failed: {e}");
-            std::process::exit(1);
-        }
-    }
+    common::print_table("dispatch", run());
 }

@@ -62,7 +62,7 @@ use proofline_server::{Config, RunningServer, start};
 use rusqlite::{Connection, params};
 use tempfile::TempDir;
 
-use common::{Spread, grouped, spread};
+use common::{Spread, grouped, met, spread};
 
 /// Runs of the push ingest measurement.
 const INGEST_RUNS: usize = 5;
@@ -823,10 +823,6 @@ fn ms_cell(s: Spread) -> String {
     format!("{:.1} ms ({:.1}–{:.1} ms)", s.median, s.min, s.max)
 }
 
-fn met(ok: bool) -> &'static str {
-    if ok { "yes" } else { "no" }
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -1011,18 +1007,5 @@ fn run() -> R<Vec<[String; 4]>> {
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing here takes arguments.
-    match run() {
-        Ok(rows) => {
-            println!();
-            println!("| metric | measured (median, min–max) | target | met? |");
-            println!("|---|---|---|---|");
-            for [metric, measured, target, ok] in rows {
-                println!("| {metric} | {measured} | {target} | {ok} |");
-            }
-        }
-        Err(e) => {
-            eprintln!("sync bench failed: {e}");
-            std::process::exit(1);
-        }
-    }
+    common::print_table("sync", run());
 }

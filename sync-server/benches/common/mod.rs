@@ -42,3 +42,27 @@ pub fn grouped(value: f64) -> String {
     }
     out
 }
+
+/// "yes" or "no", for a table's "met?" column.
+pub fn met(ok: bool) -> &'static str {
+    if ok { "yes" } else { "no" }
+}
+
+/// Prints a bench's rows as the markdown table that closes its output (metric, measured,
+/// target, met?), or its error, exiting 1.
+pub fn print_table(bench: &str, rows: Result<Vec<[String; 4]>, String>) {
+    match rows {
+        Ok(rows) => {
+            println!();
+            println!("| metric | measured (median, min–max) | target | met? |");
+            println!("|---|---|---|---|");
+            for [metric, measured, target, ok] in rows {
+                println!("| {metric} | {measured} | {target} | {ok} |");
+            }
+        }
+        Err(e) => {
+            eprintln!("{bench} bench failed: {e}");
+            std::process::exit(1);
+        }
+    }
+}
