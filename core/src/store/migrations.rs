@@ -42,6 +42,12 @@ pub const MIGRATIONS: &[Migration] = &[
                   acknowledgements indexed apart (partial), occurrences by an id prefix",
         sql: V4,
     },
+    Migration {
+        version: 5,
+        summary: "escalation levels the server fired, indexed by time (partial), so the \
+                  attention feed's confirmed marks read days, not the whole log",
+        sql: V5,
+    },
 ];
 
 /// The newest schema version this build knows.
@@ -177,6 +183,13 @@ CREATE INDEX events_definitions ON events (pos) WHERE acted_at IS NULL;
 CREATE INDEX events_acks ON events (acted_at) WHERE kind = 'acknowledged';
 CREATE INDEX events_occurrence_prefix ON events (substr(occurrence, 1, 8))
     WHERE occurrence IS NOT NULL;
+";
+
+// Version 4 dropped `events_acted`, which `fired_escalations` (added with escalations)
+// needed: without it the attention feed scanned every stored event for the few
+// `escalation_fired` ones (55 ms on two years of a busy site instead of under 1 ms).
+const V5: &str = "
+CREATE INDEX events_fired ON events (acted_at) WHERE kind = 'escalation_fired';
 ";
 
 /// The database's schema version (`PRAGMA user_version`).

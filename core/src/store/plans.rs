@@ -26,7 +26,7 @@ fn hot_reads_search_their_index_and_never_scan_the_events() {
     let dir = tempfile::tempdir().expect("dir");
     let store = Store::open(&dir.path().join("plans.db")).expect("open");
     let pending = outbox::pending_sql();
-    let cases: [(&str, &str, &str); 9] = [
+    let cases: [(&str, &str, &str); 10] = [
         (
             "history by due",
             history::DUE,
@@ -56,6 +56,11 @@ fn hot_reads_search_their_index_and_never_scan_the_events() {
             "skewed completions",
             server::SKEWED,
             "USING INDEX events_skewed (kind=?)",
+        ),
+        (
+            "fired escalations",
+            server::FIRED,
+            "USING INDEX events_fired (acted_at>?)",
         ),
         (
             "pending events",

@@ -24,6 +24,10 @@ pub(super) const SKEWED: &str = concat!(
     " ORDER BY pos"
 );
 
+/// Escalation levels the server fired at or after `?1` (`events_fired`).
+pub(super) const FIRED: &str =
+    "SELECT payload FROM events WHERE kind = 'escalation_fired' AND acted_at >= ?1";
+
 /// The server this device syncs with, and how its last sync went.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SyncServer {
@@ -229,9 +233,7 @@ impl Store {
         &self,
         since: DateTime<Utc>,
     ) -> Result<HashSet<EscalationId>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT payload FROM events WHERE kind = 'escalation_fired' AND acted_at >= ?1",
-        )?;
+        let mut stmt = self.conn.prepare_cached(FIRED)?;
         let rows = stmt.query_map(params![since.timestamp()], |r| r.get::<_, String>(0))?;
         let mut fired = HashSet::new();
         for payload in rows {
