@@ -129,6 +129,8 @@ pub struct NoticeKey {
     pub recipient: PersonId,
     /// What it is about.
     pub kind: NoticeKind,
+    /// The occurrence, for escalations.
+    pub occurrence: Option<OccurrenceId>,
 }
 
 /// [`notices`], keeping only those `wanted` says yes to; the words (the costly part) are
@@ -148,7 +150,15 @@ pub fn notices_where(
         .iter()
         .filter(|r| site.is_none_or(|s| r.site == s))
     {
-        escalation_notices(org, routine, &events, now, wanted, &mut out);
+        escalation_notices(
+            org,
+            routine,
+            &events,
+            now,
+            &nothing_settled,
+            wanted,
+            &mut out,
+        );
         repeat_failure_notices(org, routine, &events, now, wanted, &mut out);
     }
     out
@@ -170,15 +180,26 @@ pub struct RoutineEvents<'h> {
 /// [`routine_notices_where`]'s answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoutineNotices {
-    /// The routine's due notices that `wanted` said yes to, as [`notices_where`] lists them.
+    /// The routine's due notices that `wanted` said yes to, as [`notices_where`] lists them
+    /// (of the occurrences evaluated: see [`routine_notices_where`]'s `settled`).
     pub notices: Vec<Notice>,
-    /// How many notices were due (wanted or not).
+    /// How many notices were due (wanted or not), of the occurrences evaluated and of the
+    /// routine's repeat failures.
     pub due: usize,
+    /// How many of them were repeat-failure notices.
+    pub repeat_failure_due: usize,
     /// The earliest instant after `now` at which the routine's due notices could differ
     /// from those at `now` by the passing of time alone (same org, same events); `None`
     /// when they never will. Evaluating again before it gives the same notices (only their
     /// words, which name times relative to `now`, may read differently).
     pub next_change: Option<DateTime<Utc>>,
+    /// The earliest of those instants that is not tied to one occurrence (the daily look,
+    /// an event recorded with a time ahead of `now`, the repeat-failure look-back's edge):
+    /// from it on, every occurrence must be evaluated again.
+    pub shared_change: Option<DateTime<Utc>>,
+    /// Every occurrence whose notices can change with time (those near `now`), with when
+    /// they next can: until then, its escalation notices stay as they are at `now`.
+    pub occurrences: Vec<OccurrenceNotices>,
     /// The escalation levels of the occurrences looked at: an acknowledgement of one of
     /// them can change the notices; of any other, it cannot before `next_change`.
     pub escalations: Vec<EscalationId>,
@@ -187,15 +208,44 @@ pub struct RoutineNotices {
     pub recipients: Vec<PersonId>,
 }
 
+/// One occurrence in [`RoutineNotices::occurrences`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OccurrenceNotices {
+    /// The occurrence.
+    pub occurrence: OccurrenceId,
+    /// How many of its escalation notices are due at `now`; `None` when it was settled
+    /// (not evaluated).
+    pub due: Option<usize>,
+    /// The earliest instant after `now` at which its escalation notices could change by
+    /// the passing of time alone (a window edge, a level firing, a re-notification round,
+    /// an acknowledgement recorded ahead of `now`, leaving the look-back).
+    pub next_change: Option<DateTime<Utc>>,
+}
+
+/// Which occurrences a caller knows are settled: their escalation notices at `now` are
+/// those it was given at an earlier evaluation of the routine, with the same org and
+/// events, because the [`OccurrenceNotices::next_change`] it was given for them has not
+/// come (nor the [`RoutineNotices::shared_change`]). They are not evaluated again.
+pub type Settled<'a> = &'a dyn Fn(OccurrenceId) -> bool;
+
+/// Nothing is settled: every occurrence is evaluated.
+pub fn nothing_settled(_: OccurrenceId) -> bool {
+    false
+}
+
 /// The notices of one routine due at `now` (those `wanted` says yes to, as
 /// [`notices_where`] would list them for this routine given the same events), and when
 /// they could next change: what a dispatcher needs to evaluate a routine again only when
-/// its events, its definitions or [`RoutineNotices::next_change`] say so.
+/// its events, its definitions or [`RoutineNotices::next_change`] say so, and then only
+/// the occurrences whose own next change has come (the others are `settled`: their
+/// notices are left out of the answer, and their `due` is `None`). The routine's repeat
+/// failures are always evaluated.
 pub fn routine_notices_where(
     org: &Org,
     routine: &Routine,
     recorded: RoutineEvents<'_>,
     now: DateTime<Utc>,
+    settled: Settled<'_>,
     wanted: &mut dyn FnMut(&NoticeKey) -> bool,
 ) -> RoutineNotices {
     let events = Events::of_routine(
@@ -204,25 +254,50 @@ pub fn routine_notices_where(
         recorded.acknowledgements,
     );
     let mut due = 0;
+    let mut repeat_failure_due = 0;
+    let mut due_of: HashMap<OccurrenceId, usize> = HashMap::new();
     let mut recipients: Vec<PersonId> = Vec::new();
     let mut counting = |key: &NoticeKey| {
         due += 1;
+        match key.occurrence {
+            Some(occurrence) => *due_of.entry(occurrence).or_default() += 1,
+            None => repeat_failure_due += 1,
+        }
         if !recipients.contains(&key.recipient) {
             recipients.push(key.recipient);
         }
         wanted(key)
     };
     let mut notices = Vec::new();
-    escalation_notices(org, routine, &events, now, &mut counting, &mut notices);
+    escalation_notices(
+        org,
+        routine,
+        &events,
+        now,
+        settled,
+        &mut counting,
+        &mut notices,
+    );
     let short_context =
         repeat_failure_notices(org, routine, &events, now, &mut counting, &mut notices);
-    let (next_change, escalations) =
-        next_change(org, routine, &events, recorded, now, short_context);
+    let changes = next_change(org, routine, &events, recorded, now, short_context);
+    let occurrences = changes
+        .occurrences
+        .into_iter()
+        .map(|(occurrence, next_change)| OccurrenceNotices {
+            occurrence,
+            due: (!settled(occurrence)).then(|| due_of.get(&occurrence).copied().unwrap_or(0)),
+            next_change,
+        })
+        .collect();
     RoutineNotices {
         notices,
         due,
-        next_change,
-        escalations,
+        repeat_failure_due,
+        next_change: changes.next,
+        shared_change: changes.shared,
+        occurrences,
+        escalations: changes.escalations,
         recipients,
     }
 }
@@ -255,8 +330,21 @@ impl Wake {
     }
 }
 
+/// What [`next_change`] finds.
+struct Changes {
+    /// The earliest of everything below.
+    next: Option<DateTime<Utc>>,
+    /// The earliest not tied to one occurrence.
+    shared: Option<DateTime<Utc>>,
+    /// Each occurrence near `now` and its own earliest.
+    occurrences: Vec<(OccurrenceId, Option<DateTime<Utc>>)>,
+    /// The escalation levels of the occurrences in the look-back.
+    escalations: Vec<EscalationId>,
+}
+
 /// When the routine's notices could next change with time alone (see
-/// [`RoutineNotices::next_change`]), and the escalation levels in the look-back.
+/// [`RoutineNotices::next_change`]), in all and per occurrence, and the escalation levels
+/// in the look-back.
 ///
 /// Conservative: every instant at which a comparison the engine makes with `now` can flip
 /// (window edges, level firings, re-notification rounds, the look-backs' edges, expiry
@@ -270,11 +358,17 @@ fn next_change(
     recorded: RoutineEvents<'_>,
     now: DateTime<Utc>,
     short_context: Option<DateTime<Utc>>,
-) -> (Option<DateTime<Utc>>, Vec<EscalationId>) {
-    let mut wake = Wake { now, next: None };
-    let mut escalations = Vec::new();
+) -> Changes {
+    // Wake-ups not tied to one occurrence.
+    let mut shared = Wake { now, next: None };
+    let mut changes = Changes {
+        next: None,
+        shared: None,
+        occurrences: Vec::new(),
+        escalations: Vec::new(),
+    };
     let Some(site) = org.site(routine.site) else {
-        return (None, escalations);
+        return changes;
     };
     const DAY_SECS: i64 = 86_400;
     let mins = |m: u32| i64::from(m) * 60;
@@ -303,13 +397,13 @@ fn next_change(
     let back = offsets.iter().copied().max().unwrap_or(0).max(0) + 60;
     let ahead = mins(w.opens_before_min) + 1 + DAY_SECS;
     if let Some(cap) = now.checked_add_signed(Duration::seconds(DAY_SECS)) {
-        wake.at(cap);
+        shared.at(cap);
     }
     for c in recorded.completions {
-        wake.around(c.at);
+        shared.around(c.at);
     }
     for e in recorded.excuses {
-        wake.around(e.at);
+        shared.around(e.at);
     }
     let from = now
         .checked_sub_signed(Duration::seconds(back))
@@ -319,44 +413,42 @@ fn next_change(
         .unwrap_or(DateTime::<Utc>::MAX_UTC);
     let Ok(found) = occurrences_in(routine, site, events, from, until, now) else {
         // A cadence that cannot be expanded lists nothing until its definition changes.
-        return (None, escalations);
+        return changes;
     };
+    let lookback_from = minus_minutes(now, lookback_min);
+    let lookback_until = now
+        .checked_add_signed(Duration::seconds(1))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
     for occurrence in &found {
+        let mut own = Wake { now, next: None };
         for &offset in &offsets {
             if let Some(at) = occurrence.due.checked_add_signed(Duration::seconds(offset)) {
-                wake.around(at);
+                own.around(at);
             }
         }
-    }
-    if last_level.is_some() {
-        let lookback_from = minus_minutes(now, lookback_min);
-        let lookback_until = now
-            .checked_add_signed(Duration::seconds(1))
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        for occurrence in found
-            .iter()
-            .filter(|o| lookback_from <= o.due && o.due < lookback_until)
-        {
+        let in_lookback = lookback_from <= occurrence.due && occurrence.due < lookback_until;
+        if last_level.is_some() && in_lookback {
             for (i, spec) in routine.escalation.iter().enumerate() {
                 let id = escalation_id(occurrence.id, i + 1);
-                escalations.push(id);
+                changes.escalations.push(id);
                 for ack in recorded.acknowledgements.get(&id).into_iter().flatten() {
-                    wake.around(ack.at);
+                    own.around(ack.at);
                 }
                 let fires_at = plus_minutes(occurrence.due, spec.after_min);
                 if let Some(every) = spec.renotify_every_min.filter(|&e| e > 0)
                     && fires_at <= now
                 {
                     if let Some(next) = next_after(fires_at, every, now) {
-                        wake.around(next);
+                        own.around(next);
                     }
                     let (_, round_at) = current_round(fires_at, Some(every), now);
                     if let Some(expiry) = round_at.checked_add_signed(Duration::seconds(horizon)) {
-                        wake.around(expiry);
+                        own.around(expiry);
                     }
                 }
             }
         }
+        changes.occurrences.push((occurrence.id, own.next));
     }
     if let Some(oldest) = short_context {
         // It leaves the repeat-failure scan's longest look-back (which starts a close and
@@ -364,10 +456,17 @@ fn next_change(
         let leaves = Duration::days(MAX_LOOKBACK_DAYS)
             + Duration::seconds(mins(w.closes_after_min) + horizon);
         if let Some(at) = oldest.checked_add_signed(leaves) {
-            wake.around(at);
+            shared.around(at);
         }
     }
-    (wake.next, escalations)
+    changes.shared = shared.next;
+    changes.next = changes
+        .occurrences
+        .iter()
+        .filter_map(|(_, at)| *at)
+        .chain(shared.next)
+        .min();
+    changes
 }
 
 /// The current round of each fired, unacknowledged level of each undone occurrence.
@@ -376,6 +475,7 @@ fn escalation_notices(
     routine: &Routine,
     events: &Events<'_>,
     now: DateTime<Utc>,
+    settled: Settled<'_>,
     wanted: &mut dyn FnMut(&NoticeKey) -> bool,
     out: &mut Vec<Notice>,
 ) {
@@ -405,6 +505,9 @@ fn escalation_notices(
     };
     let chain = ResolvedChain::new(org, routine);
     for occurrence in found {
+        if settled(occurrence.id) {
+            continue;
+        }
         let status = status_in(routine, &occurrence, events, now);
         if matches!(
             status,
@@ -437,6 +540,7 @@ fn escalation_notices(
                         round,
                         fired_at: level.fires_at,
                     },
+                    occurrence: Some(occurrence.id),
                 };
                 if !wanted(&key) {
                     continue;
@@ -519,6 +623,7 @@ fn repeat_failure_notices(
                 kind: NoticeKind::RepeatFailure {
                     alert: raised.alert.id,
                 },
+                occurrence: None,
             };
             if !wanted(&key) {
                 continue;

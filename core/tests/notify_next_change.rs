@@ -2,18 +2,24 @@
 //! its `next_change`: for random routines (cadences, windows, chains with re-notification,
 //! repeat-failure rules, absences) and random completions, excuses and acknowledgements
 //! (some recorded with a time ahead of the evaluation instant), the notices due at any
-//! instant before `next_change` are the ones due at the evaluation instant. This is what
-//! lets the server's dispatcher evaluate a routine again only when something changed.
+//! instant before `next_change` are the ones due at the evaluation instant; and an
+//! occurrence whose own next change has not come keeps its notices, so evaluating only
+//! the others (and the repeat failures) gives what evaluating everything does. This is
+//! what lets the server's dispatcher evaluate a routine again only when something
+//! changed, and then only the occurrences that did.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use proofline_core::escalation::escalation_id;
+use proofline_core::model::OccurrenceId;
 use proofline_core::model::{
     Acknowledgement, Completion, EscalationId, EventId, Excuse, History, Org, StepAnswer,
     StepResult,
 };
-use proofline_core::notify::{Notice, RoutineEvents, notices_where, routine_notices_where};
+use proofline_core::notify::{
+    Notice, RoutineEvents, nothing_settled, notices_where, routine_notices_where,
+};
 use proofline_core::occurrence::occurrences;
 use proofline_core::routines_file::{parse_routines_file, person_id};
 use proptest::prelude::*;
@@ -280,7 +286,7 @@ proptest! {
             excuses: &history.excuses,
             acknowledgements: &acks,
         };
-        let at_now = routine_notices_where(&org, routine, events, now, &mut |_| true);
+        let at_now = routine_notices_where(&org, routine, events, now, &nothing_settled, &mut |_| true);
         // The per-routine entry point lists what the whole-history one does.
         let whole = notices_where(&org, &history, None, now, &mut |_| true);
         prop_assert_eq!(&at_now.notices, &whole);
@@ -298,9 +304,85 @@ proptest! {
         probes.push(now + Duration::nanoseconds(1));
         probes.push(next - Duration::nanoseconds(1));
         for t in probes.into_iter().filter(|&t| now <= t && t < next) {
-            let later = routine_notices_where(&org, routine, events, t, &mut |_| true);
+            let later = routine_notices_where(&org, routine, events, t, &nothing_settled, &mut |_| true);
             prop_assert_eq!(keys(&later.notices), keys(&at_now.notices),
                 "at {} (evaluated at {}, next change {})", t, now, next);
+        }
+    }
+
+    /// Evaluated again at `t` before the shared next change, with every occurrence whose
+    /// own next change is still ahead settled: the notices of the evaluated occurrences
+    /// and those the settled ones had at `now` are what evaluating everything at `t`
+    /// gives, and so is the count of due notices.
+    #[test]
+    fn settled_occurrences_keep_their_notices(case in case()) {
+        let org = org_of(&case);
+        let routine = &org.routines[0];
+        let now = base() + Duration::seconds(case.now.0) + Duration::nanoseconds(i64::from(case.now.1));
+        let history = history_of(&org, &case, now);
+        let mut acks: HashMap<EscalationId, Vec<Acknowledgement>> = HashMap::new();
+        for a in &history.acknowledgements {
+            acks.entry(a.escalation).or_default().push(a.clone());
+        }
+        let events = RoutineEvents {
+            completions: &history.completions,
+            excuses: &history.excuses,
+            acknowledgements: &acks,
+        };
+        let first = routine_notices_where(&org, routine, events, now, &nothing_settled, &mut |_| true);
+        prop_assert!(first.occurrences.iter().all(|o| o.due.is_some()));
+        prop_assert_eq!(first.next_change,
+            first.occurrences.iter().filter_map(|o| o.next_change).chain(first.shared_change).min());
+        let shared = first.shared_change.unwrap_or(now + Duration::days(1));
+        let gap = (shared - now).num_nanoseconds().unwrap_or(i64::MAX);
+        let mut probes: Vec<DateTime<Utc>> = case
+            .probes
+            .iter()
+            .map(|f| now + Duration::nanoseconds((gap as f64 * f) as i64))
+            .collect();
+        probes.push(shared - Duration::nanoseconds(1));
+        if let Some(next) = first.next_change {
+            probes.push(next);
+        }
+        let due_then: HashMap<OccurrenceId, usize> = first
+            .occurrences
+            .iter()
+            .map(|o| (o.occurrence, o.due.unwrap_or(0)))
+            .collect();
+        for t in probes.into_iter().filter(|&t| now < t && t < shared) {
+            let settled_ids: HashSet<OccurrenceId> = first
+                .occurrences
+                .iter()
+                .filter(|o| o.next_change.is_none_or(|at| at > t))
+                .map(|o| o.occurrence)
+                .collect();
+            let settled = |o: OccurrenceId| settled_ids.contains(&o);
+            let partial = routine_notices_where(&org, routine, events, t, &settled, &mut |_| true);
+            let whole = routine_notices_where(&org, routine, events, t, &nothing_settled, &mut |_| true);
+            let mut expected = keys(&whole.notices);
+            expected.sort();
+            let mut got = keys(&partial.notices);
+            got.extend(keys(
+                &first
+                    .notices
+                    .iter()
+                    .filter(|n| n.occurrence.is_some_and(|o| settled_ids.contains(&o)))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            ));
+            got.sort();
+            prop_assert_eq!(got, expected, "at {} (evaluated at {}, shared change {})", t, now, shared);
+            let counted: usize = partial.repeat_failure_due
+                + partial
+                    .occurrences
+                    .iter()
+                    .map(|o| o.due.unwrap_or_else(|| due_then.get(&o.occurrence).copied().unwrap_or(0)))
+                    .sum::<usize>();
+            prop_assert_eq!(counted, whole.due, "due at {}", t);
+            prop_assert!(partial
+                .occurrences
+                .iter()
+                .all(|o| o.due.is_none() == settled_ids.contains(&o.occurrence)));
         }
     }
 }

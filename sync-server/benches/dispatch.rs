@@ -467,9 +467,10 @@ fn run() -> R<Vec<[String; 4]>> {
     let (took, report) = server.tick(quarter)?;
     println!(
         "tick at the next quarter hour (something comes due at every site): {took:.0} ms: {} \
-         routines evaluated, {} notices due, {} outbox rows queued, {} escalation-fired events \
-         recorded",
+         routines evaluated ({} of their occurrences), {} notices due, {} outbox rows queued, \
+         {} escalation-fired events recorded",
         grouped(report.evaluated as f64),
+        grouped(report.occurrences_evaluated as f64),
         grouped(report.notices_due as f64),
         grouped(report.queued as f64),
         grouped(report.fired as f64)

@@ -349,6 +349,7 @@ fn scenario(seed: u64, steps: usize) {
     let mut now = at("2026-03-07T20:03:00Z");
     let mut tokens: Vec<(usize, String)> = Vec::new();
     let mut queued_any = false;
+    let mut partly = false;
     for step in 0..steps {
         now += match rng.below(10) {
             0 => Duration::hours(3 + rng.below(6) as i64),
@@ -474,6 +475,9 @@ fn scenario(seed: u64, steps: usize) {
             "seed {seed} step {step} at {now}: incremental {a:?}, fresh {b:?}"
         );
         queued_any |= a.queued > 0;
+        // Some routine evaluated with some of its occurrences settled (the fresh server
+        // evaluates every occurrence of every routine).
+        partly |= a.evaluated > 0 && a.occurrences_evaluated < b.occurrences_evaluated;
         if rng.chance(20) {
             // The same instant again: nothing new.
             let again = incremental.tick(now);
@@ -485,6 +489,10 @@ fn scenario(seed: u64, steps: usize) {
         }
     }
     assert!(queued_any, "seed {seed}: the scenario queued something");
+    assert!(
+        partly,
+        "seed {seed}: some tick evaluated only some occurrences"
+    );
     assert_eq!(
         incremental.outbox(),
         fresh.outbox(),

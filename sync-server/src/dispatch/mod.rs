@@ -13,7 +13,9 @@
 //! a change of its definition, its site, the people or their absences, a new device of one
 //! of its recipients, or the instant the engine named as its next change
 //! (`RoutineNotices::next_change`: a level firing, a window edge, a re-notification round,
-//! a look-back edge) having passed. Evaluating the others would list the same notices,
+//! a look-back edge) having passed; and when only time has passed, only the occurrences
+//! whose own next change came are evaluated (`settled`: the engine gives each occurrence
+//! its next change). Evaluating the others would list the same notices,
 //! all queued already, so a tick queues exactly what evaluating every routine would
 //! (`tests/dispatch_incremental.rs` checks it against a restarted dispatcher) and a quiet
 //! tick costs a glance at each routine. Push tokens are kept in memory too, read again
@@ -32,10 +34,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use proofline_core::model::{
-    Acknowledgement, Completion, DeviceId, EscalationFired, EscalationId, Excuse, Org, PersonId,
-    RoutineId, SiteId,
+    Acknowledgement, Completion, DeviceId, EscalationFired, EscalationId, Excuse, OccurrenceId,
+    Org, PersonId, RoutineId, SiteId,
 };
-use proofline_core::notify::{Notice, NoticeKind, RoutineEvents, routine_notices_where};
+use proofline_core::notify::{
+    Notice, NoticeKind, RoutineEvents, RoutineNotices, nothing_settled, routine_notices_where,
+};
 use proofline_core::store::{Event, EventPayload, new_event_id};
 use proofline_push::{Providers, RetryPolicy, WebhookTarget};
 use uuid::Uuid;
@@ -71,6 +75,9 @@ pub struct TickReport {
     pub fired: usize,
     /// Routines the engine evaluated (the others' notices could not have changed).
     pub evaluated: usize,
+    /// Occurrences of those routines the engine evaluated (the others' own next change
+    /// had not come).
+    pub occurrences_evaluated: usize,
 }
 
 /// The outbox's keys: for each notice id, the target keys it was queued for.
@@ -99,6 +106,11 @@ struct RoutineState {
     /// Evaluate again at the first tick at or after this instant (the engine's
     /// `next_change`, or when a retained event is due to be dropped).
     wake: Option<DateTime<Utc>>,
+    /// From this instant on, evaluate every occurrence again (the engine's
+    /// `shared_change`); before it, only those whose own next change has come.
+    shared_wake: Option<DateTime<Utc>>,
+    /// The occurrences near the last evaluation: notices due, and when they next change.
+    occurrences: HashMap<OccurrenceId, (usize, Option<DateTime<Utc>>)>,
     /// Notices due at the last evaluation.
     due: usize,
     /// Their recipients.
@@ -111,6 +123,58 @@ impl RoutineState {
     /// Whether the routine must be evaluated at `now`.
     fn needs_evaluation(&self, now: DateTime<Utc>) -> bool {
         !self.evaluated || self.dirty || self.wake.is_some_and(|w| w <= now)
+    }
+
+    /// Whether only time has passed since the last evaluation (same events, same org,
+    /// nothing shared has changed): then the occurrences whose own next change is still
+    /// ahead are settled and are not evaluated again.
+    fn only_time_passed(&self, now: DateTime<Utc>) -> bool {
+        self.evaluated && !self.dirty && self.shared_wake.is_none_or(|w| w > now)
+    }
+
+    /// Whether `occurrence`'s notices are those of the last evaluation at `now`.
+    fn settled(&self, occurrence: OccurrenceId, now: DateTime<Utc>) -> bool {
+        self.occurrences
+            .get(&occurrence)
+            .is_some_and(|(_, next)| next.is_none_or(|at| at > now))
+    }
+
+    /// Records an evaluation (`partial`: of the occurrences not settled only): what is due,
+    /// to whom, and when to evaluate again.
+    fn settle(&mut self, found: RoutineNotices, partial: bool) {
+        let previous = std::mem::take(&mut self.occurrences);
+        self.occurrences = found
+            .occurrences
+            .iter()
+            .map(|o| {
+                // A settled occurrence keeps what it had.
+                let due = o
+                    .due
+                    .or_else(|| previous.get(&o.occurrence).map(|(due, _)| *due))
+                    .unwrap_or(0);
+                (o.occurrence, (due, o.next_change))
+            })
+            .collect();
+        self.due =
+            found.repeat_failure_due + self.occurrences.values().map(|(d, _)| d).sum::<usize>();
+        if partial {
+            // The settled occurrences' recipients still get notices.
+            for person in found.recipients {
+                if !self.recipients.contains(&person) {
+                    self.recipients.push(person);
+                }
+            }
+        } else {
+            self.recipients = found.recipients;
+        }
+        self.escalations = found.escalations;
+        self.evaluated = true;
+        self.dirty = false;
+        self.shared_wake = found.shared_change;
+        self.wake = match (found.next_change, self.prune_at()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
     }
 
     /// Drops events due before `horizon`; whether any was dropped.
@@ -480,13 +544,17 @@ impl Dispatcher {
             if !state.needs_evaluation(now) {
                 continue;
             }
-            if let Some(horizon) = horizon {
-                state.prune(horizon);
-            }
+            let pruned = horizon.is_some_and(|h| state.prune(h));
+            // Woken by time alone, only the occurrences whose next change came are looked
+            // at: the others' notices were queued at the last evaluation.
+            let partial = !pruned && state.only_time_passed(now);
+            let settled = |o: OccurrenceId| partial && state.settled(o, now);
+            let settled: &dyn Fn(OccurrenceId) -> bool =
+                if partial { &settled } else { &nothing_settled };
             // Only what is new is written out: a level not yet recorded as fired, or a
             // notice with a target it is not queued for (most of what is due was queued
             // before).
-            let found = routine_notices_where(
+            let mut found = routine_notices_where(
                 org,
                 routine,
                 RoutineEvents {
@@ -495,6 +563,7 @@ impl Dispatcher {
                     acknowledgements: acks,
                 },
                 now,
+                settled,
                 &mut |key| {
                     let unrecorded = matches!(key.kind, NoticeKind::Escalation { escalation, .. }
                         if !recorded.contains(&escalation));
@@ -506,14 +575,10 @@ impl Dispatcher {
                             .is_some_and(|ts| ts.iter().any(|(_, k)| !is_queued(queued, key.id, k)))
                 },
             );
-            due.extend(found.notices);
-            evaluated.push((
-                routine.id,
-                found.due,
-                found.next_change,
-                found.recipients,
-                found.escalations,
-            ));
+            report.occurrences_evaluated +=
+                found.occurrences.iter().filter(|o| o.due.is_some()).count();
+            due.extend(std::mem::take(&mut found.notices));
+            evaluated.push((routine.id, partial, found));
         }
         report.evaluated = evaluated.len();
         let fired = newly_fired(&due, recorded, now);
@@ -566,25 +631,17 @@ impl Dispatcher {
         recorded.extend(ids);
         // Written out: the evaluated routines are settled until their next change. (An
         // error above leaves them as they were, so the next tick evaluates them again.)
-        for (routine, due, next_change, recipients, escalations) in evaluated {
+        for (routine, partial, found) in evaluated {
             let state = routines.entry(routine).or_default();
             for old in std::mem::take(&mut state.escalations) {
                 if level_of.get(&old) == Some(&routine) {
                     level_of.remove(&old);
                 }
             }
-            for &level in &escalations {
+            for &level in &found.escalations {
                 level_of.insert(level, routine);
             }
-            state.evaluated = true;
-            state.dirty = false;
-            state.due = due;
-            state.recipients = recipients;
-            state.escalations = escalations;
-            state.wake = match (next_change, state.prune_at()) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            state.settle(found, partial);
         }
         report.notices_due = org
             .routines
