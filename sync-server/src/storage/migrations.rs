@@ -123,6 +123,22 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX notifications_due ON notifications (next_attempt_at) WHERE state = 'pending';
     CREATE INDEX notifications_by_state ON notifications (state, queued_at);
     ",
+    // 4: an accepted event is its own ruling. Until now every accepted event was written
+    // twice, as its `events` row and as an `accepted` row in `rulings` (device, seq, id,
+    // hash, server_seq, time): about a third of a push's writes. Its chain position is now
+    // found by this index on the event row itself (UNIQUE: it takes over the guard the
+    // rulings' primary key gave, one event per seq of a chain), its hash read from the
+    // stored JSON, and `rulings` keeps rejections only. The accepted rows go only where the
+    // event row says the same (id and hash); one that does not stays and is still read.
+    "
+    CREATE UNIQUE INDEX events_by_device_seq ON events (device, seq);
+    DELETE FROM rulings
+     WHERE outcome = 'accepted'
+       AND EXISTS (SELECT 1 FROM events e
+                    WHERE e.device = rulings.device AND e.seq = rulings.seq
+                      AND e.id = rulings.id AND e.server_seq = rulings.server_seq
+                      AND json_extract(e.event, '$.hash') = rulings.hash);
+    ",
 ];
 
 /// The schema version a fully migrated database has.

@@ -754,6 +754,7 @@ struct WriteStatements<'c> {
     at_seq: rusqlite::CachedStatement<'c>,
     id_taken: rusqlite::CachedStatement<'c>,
     insert_event: rusqlite::CachedStatement<'c>,
+    /// Rejections only: an accepted event is its `events` row.
     insert_ruling: rusqlite::CachedStatement<'c>,
     touch_device: rusqlite::CachedStatement<'c>,
 }
@@ -762,10 +763,7 @@ impl<'c> WriteStatements<'c> {
     fn prepare(conn: &'c Connection) -> Result<WriteStatements<'c>, StorageError> {
         Ok(WriteStatements {
             head: conn.prepare_cached(CHAIN_HEAD_QUERY)?,
-            at_seq: conn.prepare_cached(
-                "SELECT id, hash, outcome, code, reason, server_seq FROM rulings
-                  WHERE device = ?1 AND seq = ?2",
-            )?,
+            at_seq: conn.prepare_cached(AT_SEQ_QUERY)?,
             id_taken: conn.prepare_cached("SELECT 1 FROM events WHERE id = ?1")?,
             // A reused id is caught here by the UNIQUE constraint rather than looked up
             // first (see `Ruler`).
@@ -868,18 +866,9 @@ fn ingest_in(
                     batch.clock_skew_ms,
                 ])?;
                 if inserted == 1 {
+                    // The event row is the ruling: `events_by_device_seq` finds it at its
+                    // seq (no `rulings` row for accepted events, see migration 4).
                     let server_seq = conn.last_insert_rowid();
-                    insert_ruling.execute(params![
-                        device,
-                        seq,
-                        id,
-                        event.hash,
-                        "accepted",
-                        None::<&str>,
-                        None::<&str>,
-                        server_seq,
-                        now,
-                    ])?;
                     outcomes.push(PushOutcome::Accepted {
                         server_seq: to_u64("server_seq", server_seq)?,
                     });
@@ -924,9 +913,28 @@ const DEFINITIONS_QUERY: &str = "SELECT event FROM events
      OR kind = 'routine_defined' OR kind = 'absence_recorded'
   ORDER BY server_seq";
 
-/// The last ruling of a device's chain.
-const CHAIN_HEAD_QUERY: &str =
-    "SELECT seq, hash FROM rulings WHERE device = ?1 ORDER BY seq DESC LIMIT 1";
+/// The candidates for the last ruling of a device's chain: its last accepted event and its
+/// last rejection, the head being whichever has the higher `seq` (picked by
+/// [`chain_head_with`]: an `ORDER BY` over both would sort them in a temporary b-tree on
+/// every push). An accepted event's hash is read from its stored JSON, for that row only.
+const CHAIN_HEAD_QUERY: &str = "
+  SELECT seq, hash FROM (
+      SELECT seq, json_extract(event, '$.hash') AS hash FROM events
+       WHERE device = ?1 ORDER BY seq DESC LIMIT 1)
+  UNION ALL
+  SELECT seq, hash FROM (
+      SELECT seq, hash FROM rulings WHERE device = ?1 ORDER BY seq DESC LIMIT 1)";
+
+/// The ruling at one `seq` of a device's chain, in the columns [`prior_ruling`] reads: an
+/// accepted event (its `events` row) or a rejection (its `rulings` row). The rulings table
+/// is read as it is, so an `accepted` row that migration 4 left in it still counts.
+const AT_SEQ_QUERY: &str = "
+  SELECT id, json_extract(event, '$.hash'), 'accepted', NULL, NULL, server_seq FROM events
+   WHERE device = ?1 AND seq = ?2
+  UNION ALL
+  SELECT id, hash, outcome, code, reason, server_seq FROM rulings
+   WHERE device = ?1 AND seq = ?2
+  LIMIT 1";
 
 fn chain_head_in(conn: &Connection, device: &str) -> Result<ChainHead, StorageError> {
     let mut query = conn.prepare_cached(CHAIN_HEAD_QUERY)?;
@@ -937,13 +945,20 @@ fn chain_head_with(
     query: &mut rusqlite::Statement<'_>,
     device: &str,
 ) -> Result<ChainHead, StorageError> {
-    let last: Option<(i64, String)> = query
-        .query_row(params![device], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+    let mut last: Option<(i64, Option<String>)> = None;
+    let mut rows = query.query(params![device])?;
+    while let Some(row) = rows.next()? {
+        let seq: i64 = row.get(0)?;
+        if last.as_ref().is_none_or(|(best, _)| seq > *best) {
+            last = Some((seq, row.get(1)?));
+        }
+    }
     Ok(match last {
         Some((seq, hash)) => ChainHead {
             seq: to_u64("seq", seq)?,
-            hash,
+            hash: hash.ok_or_else(|| {
+                StorageError::corrupt("event", format!("seq {seq} of {device} has no hash"))
+            })?,
         },
         None => ChainHead {
             seq: 0,
@@ -952,10 +967,12 @@ fn chain_head_with(
     })
 }
 
-/// Reads a `rulings` row; the outer result is SQLite's, the inner one the decoding's.
+/// Reads a row of [`AT_SEQ_QUERY`]; the outer result is SQLite's, the inner one the
+/// decoding's.
 fn prior_ruling(r: &Row<'_>) -> rusqlite::Result<Result<PriorRuling, StorageError>> {
     let id: String = r.get(0)?;
-    let hash: String = r.get(1)?;
+    // NULL only for a stored event whose JSON has no hash: corrupt, not a missing row.
+    let hash: Option<String> = r.get(1)?;
     let outcome: String = r.get(2)?;
     let code: Option<String> = r.get(3)?;
     let reason: Option<String> = r.get(4)?;
@@ -972,7 +989,8 @@ fn prior_ruling(r: &Row<'_>) -> rusqlite::Result<Result<PriorRuling, StorageErro
         };
         Ok(PriorRuling {
             id: EventId(parse_uuid("ruling", &id)?),
-            hash,
+            hash: hash
+                .ok_or_else(|| StorageError::corrupt("event", format!("{id} has no hash")))?,
             outcome,
         })
     })())
@@ -1353,6 +1371,237 @@ mod tests {
             .expect("program");
         assert!(ops.iter().any(|op| op == "Insert"), "{ops:?}");
         assert!(!ops.iter().any(|op| op == "OpenEphemeral"), "{ops:?}");
+    }
+
+    /// Writes a database at schema version 3 as that version's server left it: for each
+    /// (device, chain, seq), the chain's events stored, each with its `accepted` rulings
+    /// row, except the one at that seq, which has a `rejected` rulings row only.
+    fn version_3_database(path: &Path, chains: &[(DeviceId, &[PreparedEvent], u64)]) {
+        let conn = Connection::open(path).expect("open");
+        for sql in &migrations::MIGRATIONS[..3] {
+            conn.execute_batch(sql).expect("historic migration");
+        }
+        conn.pragma_update(None, "user_version", 3)
+            .expect("version");
+        let at = "2026-02-02T02:02:02.000000Z";
+        let ruling = "INSERT INTO rulings (device, seq, id, hash, outcome, code, reason,
+                                           server_seq, ruled_at)
+                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+        for (device, events, rejected) in chains {
+            for prepared in *events {
+                let e = &prepared.event;
+                let (device, id, seq) = (
+                    device.to_string(),
+                    e.id.to_string(),
+                    i64::try_from(e.seq).expect("seq"),
+                );
+                if e.seq == *rejected {
+                    conn.execute(
+                        ruling,
+                        params![
+                            device,
+                            seq,
+                            id,
+                            e.hash,
+                            "rejected",
+                            "not_allowed",
+                            "not on the roster",
+                            None::<i64>,
+                            at
+                        ],
+                    )
+                    .expect("rejection");
+                    continue;
+                }
+                conn.execute(
+                    "INSERT INTO events (id, site, device, seq, author, kind, event,
+                                         received_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        id,
+                        e.site.to_string(),
+                        device,
+                        seq,
+                        e.author.to_string(),
+                        e.payload.kind(),
+                        serde_json::to_string(e).expect("json"),
+                        at
+                    ],
+                )
+                .expect("event");
+                let server_seq = conn.last_insert_rowid();
+                conn.execute(
+                    ruling,
+                    params![
+                        device,
+                        seq,
+                        id,
+                        e.hash,
+                        "accepted",
+                        None::<&str>,
+                        None::<&str>,
+                        server_seq,
+                        at
+                    ],
+                )
+                .expect("accepted ruling");
+            }
+        }
+    }
+
+    fn device_record(id: DeviceId) -> DeviceRecord {
+        DeviceRecord {
+            id,
+            person: PersonId(Uuid::from_u128(2)),
+            token_sha256: String::new(),
+            name: None,
+            platform: None,
+            created_at: DateTime::from_timestamp(1_770_000_000, 0).expect("instant"),
+            last_seen: None,
+            clock_offset_ms: None,
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn a_version_3_database_keeps_its_chains_and_rulings_when_upgraded() {
+        use crate::org::OrgState;
+        use crate::ruling::PushRuler;
+
+        let dir = tempfile::tempdir().expect("dir");
+        let [a, b] = [41, 42].map(|n| DeviceId(Uuid::from_u128(n)));
+        let (ea, eb) = (chain(a, &[901, 902, 903, 904]), chain(b, &[911, 912]));
+        version_3_database(&dir.path().join(DATABASE_FILE), &[(a, &ea, 3), (b, &eb, 2)]);
+
+        let storage = SqliteStorage::open(dir.path()).expect("upgrade");
+        // Only the rejections are left in `rulings`.
+        let left: Vec<(String, i64)> = storage
+            .writer()
+            .prepare("SELECT outcome, seq FROM rulings ORDER BY device, seq")
+            .expect("query")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("rulings");
+        assert_eq!(left, [("rejected".into(), 3), ("rejected".into(), 2)]);
+        // The heads: an accepted event's (a), a rejection's (b).
+        let head = |seq, hash: &str| ChainHead {
+            seq,
+            hash: hash.to_string(),
+        };
+        assert_eq!(
+            storage.chain_head(a).expect("a"),
+            head(4, &ea[3].event.hash)
+        );
+        assert_eq!(
+            storage.chain_head(b).expect("b"),
+            head(2, &eb[1].event.hash)
+        );
+        // Replayed: duplicates stay duplicates, the rejection is answered as before.
+        let org = Arc::new(OrgState::default());
+        let record = device_record(a);
+        let ruler = || PushRuler::new(&record, "a", Arc::clone(&org));
+        let outcomes = storage.ingest(batch(a, &ea), &mut ruler()).expect("replay");
+        let not_on_roster = PushOutcome::Rejected {
+            code: RejectCode::NotAllowed,
+            reason: "not on the roster".into(),
+            expected_seq: None,
+        };
+        assert_eq!(
+            outcomes,
+            [
+                PushOutcome::Duplicate,
+                PushOutcome::Duplicate,
+                not_on_roster,
+                PushOutcome::Duplicate
+            ]
+        );
+        // Another event at an accepted seq forks the chain.
+        let fork = chain(a, &[901, 999]);
+        let outcomes = storage
+            .ingest(batch(a, &fork[1..]), &mut ruler())
+            .expect("fork");
+        assert!(
+            matches!(
+                &outcomes[..],
+                [PushOutcome::Rejected { code: RejectCode::SequenceConflict, reason, .. }]
+                    if reason.contains("already taken by event")
+            ),
+            "{outcomes:?}"
+        );
+        // The rejections are listed.
+        let rejected: Vec<(u128, u64)> = storage
+            .rejected()
+            .expect("rejected")
+            .iter()
+            .map(|r| (r.id.0.as_u128(), r.seq))
+            .collect();
+        assert_eq!(rejected, [(903, 3), (912, 2)]);
+        // The chain goes on from the upgraded head: seq 5 links to seq 4's hash.
+        let now = DateTime::from_timestamp(1_770_000_050, 0).expect("instant");
+        let next = PreparedEvent::new(
+            Event::seal(
+                EventId(Uuid::from_u128(905)),
+                SiteId(Uuid::from_u128(1)),
+                PersonId(Uuid::from_u128(2)),
+                a,
+                5,
+                now,
+                EventPayload::OrgNamed {
+                    name: "next".into(),
+                },
+                ea[3].event.hash.clone(),
+            )
+            .expect("seal"),
+        );
+        let outcomes = storage
+            .ingest(
+                batch(a, std::slice::from_ref(&next)),
+                &mut Trusting { fail_at: None },
+            )
+            .expect("next");
+        assert_eq!(outcomes, [PushOutcome::Accepted { server_seq: 5 }]);
+        assert_eq!(storage.chain_head(a).expect("a"), head(5, &next.event.hash));
+        let again = storage
+            .ingest(batch(a, std::slice::from_ref(&next)), &mut ruler())
+            .expect("again");
+        assert_eq!(again, [PushOutcome::Duplicate]);
+    }
+
+    #[test]
+    fn the_chain_lookups_use_indexes() {
+        let dir = tempfile::tempdir().expect("dir");
+        let storage = SqliteStorage::open(dir.path()).expect("open");
+        let conn = storage.writer();
+        for query in [CHAIN_HEAD_QUERY, AT_SEQ_QUERY] {
+            let mut explain = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {query}"))
+                .expect("explain");
+            let values = ["device", "1"].into_iter().take(explain.parameter_count());
+            let plan: Vec<String> = explain
+                .query_map(rusqlite::params_from_iter(values), |r| {
+                    r.get::<_, String>(3)
+                })
+                .expect("rows")
+                .collect::<Result<_, _>>()
+                .expect("plan");
+            assert!(
+                plan.iter()
+                    .any(|step| step.contains("SEARCH events USING INDEX events_by_device_seq")),
+                "{plan:?}"
+            );
+            assert!(
+                plan.iter()
+                    .any(|step| step.contains("SEARCH rulings USING PRIMARY KEY")),
+                "{plan:?}"
+            );
+            assert!(
+                !plan.iter().any(|step| step.starts_with("SCAN events")
+                    || step.starts_with("SCAN rulings")
+                    || step.contains("TEMP B-TREE")),
+                "{plan:?}"
+            );
+        }
     }
 
     #[test]
