@@ -283,7 +283,7 @@ if size.isdigit():
     b = int(size)
     rows.append(
         (
-            "size: stripped release FFI library (`scripts/bindings --release`, libproofline_ffi.so)",
+            "size: stripped FFI library as shipped (profile `ffi-release`, the one `scripts/bindings --release` builds; libproofline_ffi.so)",
             f"{b / 1e6:.2f} MB ({b:,} bytes)",
             "—",
             "—",
@@ -292,7 +292,7 @@ if size.isdigit():
         )
     )
 else:
-    missing("size", "scripts/bindings --release did not produce the library")
+    missing("size", "the ffi-release build did not produce the library")
 
 # ---- write ------------------------------------------------------------------------------
 meta = json.loads(read("meta.json") or "{}")

@@ -12,8 +12,8 @@
 # aarch64-apple-ios-sim and x86_64-apple-ios. Each is the `staticlib` of proofline-ffi. The
 # bindings are generated in library mode from the device slice with this repository's
 # uniffi-bindgen, so the library and the generated Swift can never disagree. The profile
-# flags are the ones scripts/bindings uses for `--release` (size-optimised, photo pipeline at
-# opt-level 3, fat LTO).
+# profile is `ffi-release` (Cargo.toml), the one scripts/bindings uses for `--release`
+# (size-optimised, photo pipeline at opt-level 3, fat LTO).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -21,15 +21,7 @@ cd "$(dirname "$0")/../.."
 command -v xcodebuild >/dev/null || { echo "xcodebuild not found: install Xcode 16" >&2; exit 1; }
 
 profile=ffi-release
-flags=(--profile ffi-release
-    --config 'profile.ffi-release.inherits="release"'
-    --config 'profile.ffi-release.opt-level="s"'
-    --config 'profile.ffi-release.lto="fat"'
-    --config 'profile.ffi-release.codegen-units=1'
-    --config 'profile.ffi-release.package.proofline-core.opt-level=3'
-    --config 'profile.ffi-release.package.zune-jpeg.opt-level=3'
-    --config 'profile.ffi-release.package.jpeg-encoder.opt-level=3'
-    --config 'profile.ffi-release.package.sha2.opt-level=3')
+flags=(--profile ffi-release)
 macos=false
 for arg in "$@"; do
     case $arg in
