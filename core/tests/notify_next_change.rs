@@ -255,6 +255,21 @@ fn history_of(org: &Org, case: &Case, now: DateTime<Utc>) -> History {
     history
 }
 
+/// Acknowledgements by the escalation they acknowledge.
+type Acks = HashMap<EscalationId, Vec<Acknowledgement>>;
+
+/// The case's org, evaluation instant, history, and acknowledgements by escalation.
+fn scenario(case: &Case) -> (Org, DateTime<Utc>, History, Acks) {
+    let org = org_of(case);
+    let now = base() + Duration::seconds(case.now.0) + Duration::nanoseconds(i64::from(case.now.1));
+    let history = history_of(&org, case, now);
+    let mut acks = Acks::new();
+    for a in &history.acknowledgements {
+        acks.entry(a.escalation).or_default().push(a.clone());
+    }
+    (org, now, history, acks)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(160))]
 
@@ -273,14 +288,8 @@ proptest! {
 
     #[test]
     fn notices_hold_until_next_change(case in case()) {
-        let org = org_of(&case);
+        let (org, now, history, acks) = scenario(&case);
         let routine = &org.routines[0];
-        let now = base() + Duration::seconds(case.now.0) + Duration::nanoseconds(i64::from(case.now.1));
-        let history = history_of(&org, &case, now);
-        let mut acks: HashMap<EscalationId, Vec<Acknowledgement>> = HashMap::new();
-        for a in &history.acknowledgements {
-            acks.entry(a.escalation).or_default().push(a.clone());
-        }
         let events = RoutineEvents {
             completions: &history.completions,
             excuses: &history.excuses,
@@ -316,14 +325,8 @@ proptest! {
     /// gives, and so is the count of due notices.
     #[test]
     fn settled_occurrences_keep_their_notices(case in case()) {
-        let org = org_of(&case);
+        let (org, now, history, acks) = scenario(&case);
         let routine = &org.routines[0];
-        let now = base() + Duration::seconds(case.now.0) + Duration::nanoseconds(i64::from(case.now.1));
-        let history = history_of(&org, &case, now);
-        let mut acks: HashMap<EscalationId, Vec<Acknowledgement>> = HashMap::new();
-        for a in &history.acknowledgements {
-            acks.entry(a.escalation).or_default().push(a.clone());
-        }
         let events = RoutineEvents {
             completions: &history.completions,
             excuses: &history.excuses,
