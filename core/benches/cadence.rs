@@ -7,15 +7,16 @@
 //!
 //! These go through the same `CompiledCadence` the apps and the server use.
 
+mod common;
+
+use common::{expand_all, instant, local, routine};
+
 use std::hint::black_box;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{Duration, NaiveDate};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use proofline_core::cadence::CompiledCadence;
-use proofline_core::model::{
-    Cadence, ClosedDayPolicy, Holiday, PersonId, RepeatFailureRule, Role, Routine, RoutineId, Site,
-    SiteId, Window,
-};
+use proofline_core::model::{ClosedDayPolicy, Holiday, Routine, Site, SiteId};
 use uuid::Uuid;
 
 /// The rule mix of a busy site: what restaurants, clinics and plants actually schedule.
@@ -46,44 +47,13 @@ fn site() -> Site {
     }
 }
 
-fn routine(i: usize, rrule: &str, start: NaiveDateTime) -> Routine {
-    Routine {
-        id: RoutineId(Uuid::from_u128(1000 + i as u128)),
-        key: format!("r{i}"),
-        version: 1,
-        site: SiteId(Uuid::from_u128(1)),
-        title: format!("Routine {i}"),
-        instructions: String::new(),
-        steps: Vec::new(),
-        cadence: Cadence::Rule {
-            rrule: rrule.to_string(),
-            start,
-            exdates: Vec::new(),
-        },
-        closed_days: if i.is_multiple_of(3) {
-            ClosedDayPolicy::MoveLater
-        } else {
-            ClosedDayPolicy::Skip
-        },
-        window: Window::default(),
-        owner: PersonId(Uuid::from_u128(7)),
-        backup: None,
-        fallback_role: Role::Supervisor,
-        escalation: Vec::new(),
-        repeat_failure: RepeatFailureRule::default(),
+/// Every third routine moves to the next open day; the others skip closed days.
+fn closed_days(i: usize) -> ClosedDayPolicy {
+    if i.is_multiple_of(3) {
+        ClosedDayPolicy::MoveLater
+    } else {
+        ClosedDayPolicy::Skip
     }
-}
-
-fn instant(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|d| d.to_utc())
-        .unwrap_or_default()
-}
-
-fn local(date: &str) -> NaiveDateTime {
-    NaiveDate::parse_from_str(date, "%Y-%m-%d")
-        .unwrap_or_default()
-        .and_time(NaiveTime::MIN)
 }
 
 fn compile(routines: &[Routine], site: &Site) -> Vec<CompiledCadence> {
@@ -93,21 +63,17 @@ fn compile(routines: &[Routine], site: &Site) -> Vec<CompiledCadence> {
         .collect()
 }
 
-fn no_completions(_: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    None
-}
-
-fn expand_all(cadences: &[CompiledCadence], from: DateTime<Utc>, until: DateTime<Utc>) -> usize {
-    cadences
-        .iter()
-        .map(|c| c.due_times(from, until, from, &no_completions).len())
-        .sum()
-}
-
 fn site_year(c: &mut Criterion) {
     let site = site();
     let routines: Vec<Routine> = (0..500)
-        .map(|i| routine(i, RULES[i % RULES.len()], local("2024-01-01")))
+        .map(|i| {
+            routine(
+                i,
+                RULES[i % RULES.len()],
+                local("2024-01-01"),
+                closed_days(i),
+            )
+        })
         .collect();
     let cadences = compile(&routines, &site);
     let (from, until) = (
@@ -136,7 +102,7 @@ fn two_day_window(c: &mut Criterion) {
         let routines: Vec<Routine> = RULES
             .iter()
             .enumerate()
-            .map(|(i, r)| routine(i, r, start))
+            .map(|(i, r)| routine(i, r, start, closed_days(i)))
             .collect();
         let cadences = compile(&routines, &site);
         group.bench_function(name, |b| {

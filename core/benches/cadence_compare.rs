@@ -15,16 +15,17 @@
 //! Each figure is the median of several samples (a sample averages a batch of calls) with
 //! the min–max; the last line, `BENCH_JSON {...}`, is what `scripts/bench` reads.
 
+mod common;
+
+use common::{expand_all, instant, local, routine};
+
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{Duration, NaiveDateTime};
 use proofline_core::cadence::CompiledCadence;
-use proofline_core::model::{
-    Cadence, ClosedDayPolicy, PersonId, RepeatFailureRule, Role, Routine, RoutineId, Site, SiteId,
-    Window,
-};
+use proofline_core::model::{ClosedDayPolicy, Site, SiteId};
 use uuid::Uuid;
 
 /// Routines in the year expansion (the rules in turn).
@@ -53,61 +54,22 @@ fn site() -> Site {
     }
 }
 
-fn routine(i: usize, rrule: &str, start: NaiveDateTime) -> Routine {
-    Routine {
-        id: RoutineId(Uuid::from_u128(1000 + i as u128)),
-        key: format!("r{i}"),
-        version: 1,
-        site: SiteId(Uuid::from_u128(1)),
-        title: format!("Routine {i}"),
-        instructions: String::new(),
-        steps: Vec::new(),
-        cadence: Cadence::Rule {
-            rrule: rrule.to_string(),
-            start,
-            exdates: Vec::new(),
-        },
-        closed_days: ClosedDayPolicy::RunAnyway,
-        window: Window::default(),
-        owner: PersonId(Uuid::from_u128(7)),
-        backup: None,
-        fallback_role: Role::Supervisor,
-        escalation: Vec::new(),
-        repeat_failure: RepeatFailureRule::default(),
-    }
-}
-
-fn instant(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|d| d.to_utc())
-        .unwrap_or_default()
-}
-
-fn local(date: &str) -> NaiveDateTime {
-    NaiveDate::parse_from_str(date, "%Y-%m-%d")
-        .unwrap_or_default()
-        .and_time(NaiveTime::MIN)
-}
-
 fn compile(rules: &[String], count: usize, start: NaiveDateTime) -> Vec<CompiledCadence> {
     let site = site();
     (0..count)
         .map(|i| {
-            CompiledCadence::new(&routine(i, &rules[i % rules.len()], start), &site)
-                .unwrap_or_else(|e| panic!("rule {}: {e}", rules[i % rules.len()]))
+            CompiledCadence::new(
+                &routine(
+                    i,
+                    &rules[i % rules.len()],
+                    start,
+                    ClosedDayPolicy::RunAnyway,
+                ),
+                &site,
+            )
+            .unwrap_or_else(|e| panic!("rule {}: {e}", rules[i % rules.len()]))
         })
         .collect()
-}
-
-fn no_completions(_: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    None
-}
-
-fn expand_all(cadences: &[CompiledCadence], from: DateTime<Utc>, until: DateTime<Utc>) -> usize {
-    cadences
-        .iter()
-        .map(|c| c.due_times(from, until, from, &no_completions).len())
-        .sum()
 }
 
 /// Seconds per call of `f`: `SAMPLES` samples of `batch` calls each, after one warm-up
