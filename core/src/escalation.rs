@@ -6,9 +6,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::assignee::{Assignment, assignee};
+use crate::ids::uuid_v5;
 use crate::model::{
     EscalationId, EventId, History, OccurrenceId, Org, PersonId, Recipient, Routine,
 };
@@ -19,10 +19,13 @@ use crate::occurrence::{Events, Occurrence, plus_minutes, valid_completion_in};
 /// Part of the sync contract (acknowledgements name it), reproduced by every client:
 /// `UUIDv5(namespace = occurrence id, name = UTF-8 of "level:{level}")`.
 pub fn escalation_id(occurrence: OccurrenceId, level: usize) -> EscalationId {
-    EscalationId(Uuid::new_v5(
-        &occurrence.0,
-        format!("level:{level}").as_bytes(),
-    ))
+    // Derived for every level of every occurrence the engine looks at: on the stack.
+    use std::io::Write as _;
+    let mut name = [0u8; 32];
+    let mut cursor = std::io::Cursor::new(&mut name[..]);
+    let _ = write!(cursor, "level:{level}");
+    let len = usize::try_from(cursor.position()).unwrap_or(0);
+    EscalationId(uuid_v5(&occurrence.0, &name[..len]))
 }
 
 /// The escalation chain of one occurrence as it stands at an instant.

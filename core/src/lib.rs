@@ -34,6 +34,7 @@ pub mod civil;
 pub mod completion;
 pub mod device;
 pub mod escalation;
+pub mod ids;
 pub mod model;
 pub mod notify;
 pub mod occurrence;

@@ -26,12 +26,14 @@ use uuid::Uuid;
 
 use crate::attention::Speaker;
 use crate::escalation::{ResolvedChain, escalation_id, next_after, timeline_resolved};
+use crate::ids::uuid_v5;
 use crate::model::{
     Acknowledgement, AlertId, Completion, EscalationId, Excuse, History, OccurrenceId, Org,
     PersonId, Routine, RoutineId, SiteId,
 };
 use crate::occurrence::{
-    Events, MAX_LOOKBACK_DAYS, Status, minus_minutes, occurrences_in, plus_minutes, status_in,
+    Events, MAX_LOOKBACK_DAYS, Occurrence, Status, due_times_in, minus_minutes, occurrences_in,
+    plus_minutes, status_in,
 };
 use crate::repeat_failure::scan;
 
@@ -97,13 +99,13 @@ pub fn escalation_notice_id(escalation: EscalationId, recipient: PersonId, round
     let mut cursor = std::io::Cursor::new(&mut name[..]);
     let _ = write!(cursor, "to:{}:round:{round}", recipient.0);
     let len = usize::try_from(cursor.position()).unwrap_or(0);
-    Uuid::new_v5(&escalation.0, &name[..len])
+    uuid_v5(&escalation.0, &name[..len])
 }
 
 /// The id of a repeat-failure alert to `recipient`:
 /// `UUIDv5(namespace = alert id, name = "to:{recipient}")`.
 pub fn repeat_failure_notice_id(alert: AlertId, recipient: PersonId) -> Uuid {
-    Uuid::new_v5(&alert.0, format!("to:{}", recipient.0).as_bytes())
+    uuid_v5(&alert.0, format!("to:{}", recipient.0).as_bytes())
 }
 
 /// Every notice due at `now` for the routines of `site` (or of every site when `None`),
@@ -150,15 +152,7 @@ pub fn notices_where(
         .iter()
         .filter(|r| site.is_none_or(|s| r.site == s))
     {
-        escalation_notices(
-            org,
-            routine,
-            &events,
-            now,
-            &nothing_settled,
-            wanted,
-            &mut out,
-        );
+        escalation_notices(org, routine, &events, now, wanted, &mut out);
         repeat_failure_notices(org, routine, &events, now, wanted, &mut out);
     }
     out
@@ -188,38 +182,47 @@ pub struct RoutineNotices {
     pub due: usize,
     /// How many of them were repeat-failure notices.
     pub repeat_failure_due: usize,
-    /// The earliest instant after `now` at which the routine's due notices could differ
-    /// from those at `now` by the passing of time alone (same org, same events); `None`
-    /// when they never will. Evaluating again before it gives the same notices (only their
-    /// words, which name times relative to `now`, may read differently).
+    /// The earliest instant after `now` at which the due notices of the occurrences
+    /// evaluated, or anything shared, could differ from those at `now` by the passing of
+    /// time alone (same org, same events); `None` when they never will. A caller that
+    /// settled occurrences takes the earliest of this and the next changes it kept for
+    /// them. Evaluating again before it gives the same notices (only their words, which
+    /// name times relative to `now`, may read differently).
     pub next_change: Option<DateTime<Utc>>,
     /// The earliest of those instants that is not tied to one occurrence (the daily look,
     /// an event recorded with a time ahead of `now`, the repeat-failure look-back's edge):
     /// from it on, every occurrence must be evaluated again.
     pub shared_change: Option<DateTime<Utc>>,
-    /// Every occurrence whose notices can change with time (those near `now`), with when
-    /// they next can: until then, its escalation notices stay as they are at `now`.
+    /// Every occurrence evaluated whose notices can change with time (those near `now`,
+    /// and the next one due), with when they next can: until then, its escalation
+    /// notices stay as they are at `now`. Settled occurrences are not listed: what the
+    /// caller kept for them stands.
     pub occurrences: Vec<OccurrenceNotices>,
-    /// The escalation levels of the occurrences looked at: an acknowledgement of one of
-    /// them can change the notices; of any other, it cannot before `next_change`.
-    pub escalations: Vec<EscalationId>,
+    /// Occurrences due before this instant are out of every look-back: their notices can
+    /// no longer change, and a caller that keeps something per occurrence can forget them.
+    pub kept_from: DateTime<Utc>,
     /// Everyone a due notice goes to (wanted or not), without repeats: a new device of
     /// one of them makes a notice wanted again.
     pub recipients: Vec<PersonId>,
 }
 
 /// One occurrence in [`RoutineNotices::occurrences`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OccurrenceNotices {
     /// The occurrence.
     pub occurrence: OccurrenceId,
-    /// How many of its escalation notices are due at `now`; `None` when it was settled
-    /// (not evaluated).
-    pub due: Option<usize>,
+    /// When it is due.
+    pub due_at: DateTime<Utc>,
+    /// How many of its escalation notices are due at `now`.
+    pub due: usize,
     /// The earliest instant after `now` at which its escalation notices could change by
     /// the passing of time alone (a window edge, a level firing, a re-notification round,
     /// an acknowledgement recorded ahead of `now`, leaving the look-back).
     pub next_change: Option<DateTime<Utc>>,
+    /// Its escalation levels, when it is in the escalations' look-back: an
+    /// acknowledgement of one of them can change its notices; of any other level, it
+    /// cannot before `next_change`.
+    pub escalations: Vec<EscalationId>,
 }
 
 /// Which occurrences a caller knows are settled: their escalation notices at `now` are
@@ -237,9 +240,8 @@ pub fn nothing_settled(_: OccurrenceId) -> bool {
 /// [`notices_where`] would list them for this routine given the same events), and when
 /// they could next change: what a dispatcher needs to evaluate a routine again only when
 /// its events, its definitions or [`RoutineNotices::next_change`] say so, and then only
-/// the occurrences whose own next change has come (the others are `settled`: their
-/// notices are left out of the answer, and their `due` is `None`). The routine's repeat
-/// failures are always evaluated.
+/// the occurrences whose own next change has come (the others are `settled`: they are
+/// left out of the answer). The routine's repeat failures are always evaluated.
 pub fn routine_notices_where(
     org: &Org,
     routine: &Routine,
@@ -268,26 +270,55 @@ pub fn routine_notices_where(
         }
         wanted(key)
     };
+    let thresholds = Thresholds::of(routine);
+    let site = org.site(routine.site);
+    // The occurrences near `now`, expanded once for the escalations and the next change;
+    // those not evaluated (settled) are dropped here, so their ids are derived once.
+    let nearby = site
+        .and_then(|site| nearby_occurrences(routine, site, &events, &thresholds, now).ok())
+        .unwrap_or_default();
+    let evaluated: Vec<&Occurrence> = nearby.iter().filter(|o| !settled(o.id)).collect();
     let mut notices = Vec::new();
-    escalation_notices(
-        org,
-        routine,
-        &events,
-        now,
-        settled,
-        &mut counting,
-        &mut notices,
-    );
+    if let (Some(site), Some(lookback)) = (site, thresholds.escalation_lookback()) {
+        let until = now
+            .checked_add_signed(Duration::seconds(1))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let from = minus_minutes(now, lookback);
+        let in_lookback = evaluated
+            .iter()
+            .copied()
+            .filter(|o| from <= o.due && o.due < until);
+        escalation_notices_of(
+            org,
+            routine,
+            site,
+            in_lookback,
+            &events,
+            now,
+            &mut counting,
+            &mut notices,
+        );
+    }
     let short_context =
         repeat_failure_notices(org, routine, &events, now, &mut counting, &mut notices);
-    let changes = next_change(org, routine, &events, recorded, now, short_context);
+    let changes = next_change(
+        routine,
+        &thresholds,
+        &evaluated,
+        site.is_some(),
+        recorded,
+        now,
+        short_context,
+    );
     let occurrences = changes
         .occurrences
         .into_iter()
-        .map(|(occurrence, next_change)| OccurrenceNotices {
-            occurrence,
-            due: (!settled(occurrence)).then(|| due_of.get(&occurrence).copied().unwrap_or(0)),
-            next_change,
+        .map(|c| OccurrenceNotices {
+            occurrence: c.occurrence,
+            due_at: c.due_at,
+            due: due_of.get(&c.occurrence).copied().unwrap_or(0),
+            next_change: c.next,
+            escalations: c.escalations,
         })
         .collect();
     RoutineNotices {
@@ -297,7 +328,7 @@ pub fn routine_notices_where(
         next_change: changes.next,
         shared_change: changes.shared,
         occurrences,
-        escalations: changes.escalations,
+        kept_from: thresholds.kept_from(now),
         recipients,
     }
 }
@@ -330,21 +361,129 @@ impl Wake {
     }
 }
 
+const DAY_SECS: i64 = 86_400;
+
+/// Seconds in `m` minutes.
+fn mins(m: u32) -> i64 {
+    i64::from(m) * 60
+}
+
+/// The instants, as offsets from an occurrence's due time, at which a comparison the
+/// engine makes with `now` about the occurrence can flip, and the ranges they imply.
+struct Thresholds {
+    /// Seconds from the due time: window edges, level firings, the look-backs' edges,
+    /// expiry after [`ALERT_HORIZON_MIN`].
+    offsets: Vec<i64>,
+    /// How far back an occurrence's due time can lie and still have a threshold ahead.
+    back: i64,
+    /// How far ahead to look for the next occurrence due (a day past its window's
+    /// opening).
+    ahead: i64,
+    /// The latest level's delay, in minutes (`None`: no chain).
+    last_level: Option<u32>,
+    /// The escalations' look-back, in minutes.
+    lookback_min: u32,
+}
+
+impl Thresholds {
+    fn of(routine: &Routine) -> Thresholds {
+        let horizon = mins(ALERT_HORIZON_MIN);
+        let w = routine.window;
+        let last_level = routine.escalation.iter().map(|l| l.after_min).max();
+        let lookback_min = w
+            .closes_after_min
+            .max(last_level.unwrap_or(0))
+            .saturating_add(ALERT_HORIZON_MIN);
+        let mut offsets = vec![
+            -mins(w.opens_before_min),
+            -mins(w.opens_before_min) - 1,
+            -1,
+            0,
+            mins(w.grace_min),
+            mins(w.closes_after_min),
+            mins(w.closes_after_min) + horizon,
+            mins(lookback_min),
+        ];
+        for level in &routine.escalation {
+            offsets.push(mins(level.after_min));
+            offsets.push(mins(level.after_min) + horizon);
+        }
+        let back = offsets.iter().copied().max().unwrap_or(0).max(0) + 60;
+        let ahead = mins(w.opens_before_min) + 1 + DAY_SECS;
+        Thresholds {
+            offsets,
+            back,
+            ahead,
+            last_level,
+            lookback_min,
+        }
+    }
+
+    /// The escalations' look-back in minutes, when the routine has a chain.
+    fn escalation_lookback(&self) -> Option<u32> {
+        self.last_level.map(|_| self.lookback_min)
+    }
+
+    /// Occurrences due before this have no threshold left after `now`.
+    fn kept_from(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now.checked_sub_signed(Duration::seconds(self.back))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
+    /// Whether every threshold of an occurrence due at `due` lies after `now` (then its
+    /// first threshold is its own next change, and every later occurrence's comes after).
+    fn all_ahead(&self, due: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        let first = self.offsets.iter().copied().min().unwrap_or(0) - 1;
+        due.checked_add_signed(Duration::seconds(first))
+            .is_none_or(|at| at > now)
+    }
+}
+
+/// The occurrences whose notices can change with time at `now`: those with a threshold
+/// left (due from [`Thresholds::kept_from`]) up to the first whose thresholds all lie
+/// ahead, in due order. Later ones change after it, so they are not derived.
+fn nearby_occurrences(
+    routine: &Routine,
+    site: &crate::model::Site,
+    events: &Events<'_>,
+    thresholds: &Thresholds,
+    now: DateTime<Utc>,
+) -> Result<Vec<Occurrence>, crate::occurrence::OccurrenceError> {
+    let until = now
+        .checked_add_signed(Duration::seconds(thresholds.ahead))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+    let dues = due_times_in(routine, site, events, thresholds.kept_from(now), until, now)?;
+    let mut nearby = Vec::with_capacity(dues.len().min(256));
+    for due in dues {
+        nearby.push(Occurrence::new(routine, due));
+        if thresholds.all_ahead(due, now) {
+            break;
+        }
+    }
+    Ok(nearby)
+}
+
 /// What [`next_change`] finds.
 struct Changes {
     /// The earliest of everything below.
     next: Option<DateTime<Utc>>,
     /// The earliest not tied to one occurrence.
     shared: Option<DateTime<Utc>>,
-    /// Each occurrence near `now` and its own earliest.
-    occurrences: Vec<(OccurrenceId, Option<DateTime<Utc>>)>,
-    /// The escalation levels of the occurrences in the look-back.
+    /// Each occurrence evaluated and its own earliest.
+    occurrences: Vec<OccurrenceChange>,
+}
+
+/// One occurrence's part of [`Changes`].
+struct OccurrenceChange {
+    occurrence: OccurrenceId,
+    due_at: DateTime<Utc>,
+    next: Option<DateTime<Utc>>,
     escalations: Vec<EscalationId>,
 }
 
 /// When the routine's notices could next change with time alone (see
-/// [`RoutineNotices::next_change`]), in all and per occurrence, and the escalation levels
-/// in the look-back.
+/// [`RoutineNotices::next_change`]), in all and for each of the `evaluated` occurrences
+/// (those of [`nearby_occurrences`] not settled), with their escalation levels.
 ///
 /// Conservative: every instant at which a comparison the engine makes with `now` can flip
 /// (window edges, level firings, re-notification rounds, the look-backs' edges, expiry
@@ -352,9 +491,10 @@ struct Changes {
 /// occurrence that can matter; and at most a day ahead, so a cadence with nothing due for
 /// long is looked at again daily.
 fn next_change(
-    org: &Org,
     routine: &Routine,
-    events: &Events<'_>,
+    thresholds: &Thresholds,
+    evaluated: &[&Occurrence],
+    has_site: bool,
     recorded: RoutineEvents<'_>,
     now: DateTime<Utc>,
     short_context: Option<DateTime<Utc>>,
@@ -364,38 +504,13 @@ fn next_change(
     let mut changes = Changes {
         next: None,
         shared: None,
-        occurrences: Vec::new(),
-        escalations: Vec::new(),
+        occurrences: Vec::with_capacity(evaluated.len()),
     };
-    let Some(site) = org.site(routine.site) else {
+    if !has_site {
         return changes;
-    };
-    const DAY_SECS: i64 = 86_400;
-    let mins = |m: u32| i64::from(m) * 60;
+    }
     let horizon = mins(ALERT_HORIZON_MIN);
     let w = routine.window;
-    let last_level = routine.escalation.iter().map(|l| l.after_min).max();
-    let lookback_min = w
-        .closes_after_min
-        .max(last_level.unwrap_or(0))
-        .saturating_add(ALERT_HORIZON_MIN);
-    // Offsets from the due time of every threshold an occurrence has.
-    let mut offsets = vec![
-        -mins(w.opens_before_min),
-        -mins(w.opens_before_min) - 1,
-        -1,
-        0,
-        mins(w.grace_min),
-        mins(w.closes_after_min),
-        mins(w.closes_after_min) + horizon,
-        mins(lookback_min),
-    ];
-    for level in &routine.escalation {
-        offsets.push(mins(level.after_min));
-        offsets.push(mins(level.after_min) + horizon);
-    }
-    let back = offsets.iter().copied().max().unwrap_or(0).max(0) + 60;
-    let ahead = mins(w.opens_before_min) + 1 + DAY_SECS;
     if let Some(cap) = now.checked_add_signed(Duration::seconds(DAY_SECS)) {
         shared.at(cap);
     }
@@ -405,32 +520,23 @@ fn next_change(
     for e in recorded.excuses {
         shared.around(e.at);
     }
-    let from = now
-        .checked_sub_signed(Duration::seconds(back))
-        .unwrap_or(DateTime::<Utc>::MIN_UTC);
-    let until = now
-        .checked_add_signed(Duration::seconds(ahead))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC);
-    let Ok(found) = occurrences_in(routine, site, events, from, until, now) else {
-        // A cadence that cannot be expanded lists nothing until its definition changes.
-        return changes;
-    };
-    let lookback_from = minus_minutes(now, lookback_min);
+    let lookback_from = minus_minutes(now, thresholds.lookback_min);
     let lookback_until = now
         .checked_add_signed(Duration::seconds(1))
         .unwrap_or(DateTime::<Utc>::MAX_UTC);
-    for occurrence in &found {
+    for occurrence in evaluated {
         let mut own = Wake { now, next: None };
-        for &offset in &offsets {
+        for &offset in &thresholds.offsets {
             if let Some(at) = occurrence.due.checked_add_signed(Duration::seconds(offset)) {
                 own.around(at);
             }
         }
         let in_lookback = lookback_from <= occurrence.due && occurrence.due < lookback_until;
-        if last_level.is_some() && in_lookback {
+        let mut escalations = Vec::new();
+        if thresholds.last_level.is_some() && in_lookback {
             for (i, spec) in routine.escalation.iter().enumerate() {
                 let id = escalation_id(occurrence.id, i + 1);
-                changes.escalations.push(id);
+                escalations.push(id);
                 for ack in recorded.acknowledgements.get(&id).into_iter().flatten() {
                     own.around(ack.at);
                 }
@@ -448,7 +554,12 @@ fn next_change(
                 }
             }
         }
-        changes.occurrences.push((occurrence.id, own.next));
+        changes.occurrences.push(OccurrenceChange {
+            occurrence: occurrence.id,
+            due_at: occurrence.due,
+            next: own.next,
+            escalations,
+        });
     }
     if let Some(oldest) = short_context {
         // It leaves the repeat-failure scan's longest look-back (which starts a close and
@@ -463,33 +574,28 @@ fn next_change(
     changes.next = changes
         .occurrences
         .iter()
-        .filter_map(|(_, at)| *at)
+        .filter_map(|c| c.next)
         .chain(shared.next)
         .min();
     changes
 }
 
-/// The current round of each fired, unacknowledged level of each undone occurrence.
+/// The current round of each fired, unacknowledged level of each undone occurrence
+/// among the routine's occurrences in the escalations' look-back.
 fn escalation_notices(
     org: &Org,
     routine: &Routine,
     events: &Events<'_>,
     now: DateTime<Utc>,
-    settled: Settled<'_>,
     wanted: &mut dyn FnMut(&NoticeKey) -> bool,
     out: &mut Vec<Notice>,
 ) {
     let Some(site) = org.site(routine.site) else {
         return;
     };
-    let Some(last_level) = routine.escalation.iter().map(|l| l.after_min).max() else {
+    let Some(lookback) = Thresholds::of(routine).escalation_lookback() else {
         return;
     };
-    let lookback = routine
-        .window
-        .closes_after_min
-        .max(last_level)
-        .saturating_add(ALERT_HORIZON_MIN);
     let until = now
         .checked_add_signed(Duration::seconds(1))
         .unwrap_or(DateTime::<Utc>::MAX_UTC);
@@ -503,19 +609,32 @@ fn escalation_notices(
     ) else {
         return;
     };
+    escalation_notices_of(org, routine, site, found.iter(), events, now, wanted, out);
+}
+
+/// The current round of each fired, unacknowledged level of each undone occurrence of
+/// `occurrences` (the routine's, in the escalations' look-back, in due order).
+#[allow(clippy::too_many_arguments)]
+fn escalation_notices_of<'o>(
+    org: &Org,
+    routine: &Routine,
+    site: &crate::model::Site,
+    occurrences: impl Iterator<Item = &'o Occurrence>,
+    events: &Events<'_>,
+    now: DateTime<Utc>,
+    wanted: &mut dyn FnMut(&NoticeKey) -> bool,
+    out: &mut Vec<Notice>,
+) {
     let chain = ResolvedChain::new(org, routine);
-    for occurrence in found {
-        if settled(occurrence.id) {
-            continue;
-        }
-        let status = status_in(routine, &occurrence, events, now);
+    for occurrence in occurrences {
+        let status = status_in(routine, occurrence, events, now);
         if matches!(
             status,
             Status::Upcoming | Status::DoneOnTime | Status::DoneLate | Status::Excused
         ) {
             continue;
         }
-        let timeline = timeline_resolved(org, routine, &chain, &occurrence, events, now);
+        let timeline = timeline_resolved(org, routine, &chain, occurrence, events, now);
         if timeline.ended.is_some() {
             continue;
         }
@@ -562,7 +681,7 @@ fn escalation_notices(
                     due_at,
                     collapse_key: occurrence.id.to_string(),
                     title: speaker.subject(),
-                    body: speaker.escalated(&occurrence, status, &timeline, level),
+                    body: speaker.escalated(occurrence, status, &timeline, level),
                 });
             }
         }

@@ -11,10 +11,10 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
-use uuid::Uuid;
 
 use crate::cadence::{CadenceError, CompiledCadence};
 use crate::completion;
+use crate::ids::uuid_v5;
 use crate::model::{
     Acknowledgement, Completion, EscalationId, Excuse, History, OccurrenceId, Routine, RoutineId,
     Site, SiteId,
@@ -76,28 +76,38 @@ impl Occurrence {
 /// e.g. name `2026-03-08T07:30:00Z` (whole seconds, `Z` suffix, no offset, no fraction).
 pub fn occurrence_id(routine: RoutineId, due: DateTime<Utc>) -> OccurrenceId {
     use chrono::{Datelike, Timelike};
-    use std::io::Write as _;
     // Computed for every occurrence the engine looks at: written on the stack, not through
     // a parsed format string (years outside 0..=9999 take chrono's `%Y`, with a sign, and
     // a leap second its `60`).
     let year = due.year();
     if !(0..=9999).contains(&year) || due.nanosecond() >= 1_000_000_000 {
         let name = due.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        return OccurrenceId(Uuid::new_v5(&routine.0, name.as_bytes()));
+        return OccurrenceId(uuid_v5(&routine.0, name.as_bytes()));
     }
-    let mut name = [0u8; 20];
-    let mut cursor = std::io::Cursor::new(&mut name[..]);
-    let _ = write!(
-        cursor,
-        "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        due.month(),
-        due.day(),
-        due.hour(),
-        due.minute(),
-        due.second()
-    );
-    let len = usize::try_from(cursor.position()).unwrap_or(0);
-    OccurrenceId(Uuid::new_v5(&routine.0, &name[..len]))
+    // `YYYY-MM-DDTHH:MM:SSZ`, digit by digit (`write!` took as long as the SHA-1).
+    let mut name = *b"0000-00-00T00:00:00Z";
+    let year = year.unsigned_abs();
+    let digits = [
+        (0, year / 1000),
+        (1, year / 100 % 10),
+        (2, year / 10 % 10),
+        (3, year % 10),
+        (5, due.month() / 10),
+        (6, due.month() % 10),
+        (8, due.day() / 10),
+        (9, due.day() % 10),
+        (11, due.hour() / 10),
+        (12, due.hour() % 10),
+        (14, due.minute() / 10),
+        (15, due.minute() % 10),
+        (17, due.second() / 10),
+        (18, due.second() % 10),
+    ];
+    for (at, digit) in digits {
+        // Every digit is below 10 (the year is in 0..=9999).
+        name[at] = b'0' + u8::try_from(digit).unwrap_or(0);
+    }
+    OccurrenceId(uuid_v5(&routine.0, &name))
 }
 
 /// Where an occurrence stands at `now`.
@@ -404,16 +414,28 @@ pub(crate) fn occurrences_in(
     until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Occurrence>, OccurrenceError> {
+    Ok(due_times_in(routine, site, events, from, until, now)?
+        .into_iter()
+        .map(|due| Occurrence::new(routine, due))
+        .collect())
+}
+
+/// The due instants of [`occurrences_in`], without the occurrences: for callers that need
+/// only some of them (an occurrence's id is a SHA-1).
+pub(crate) fn due_times_in(
+    routine: &Routine,
+    site: &Site,
+    events: &Events<'_>,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<DateTime<Utc>>, OccurrenceError> {
     let cadence = compile(routine, site)?;
     let completed_at = |due: DateTime<Utc>| {
         let occurrence = Occurrence::new(routine, due);
         valid_completion_in(routine, &occurrence, events, now).map(|c| c.at)
     };
-    Ok(cadence
-        .due_times(from, until, now, &completed_at)
-        .into_iter()
-        .map(|due| Occurrence::new(routine, due))
-        .collect())
+    Ok(cadence.due_times(from, until, now, &completed_at))
 }
 
 pub(crate) fn occurrences_before_in(
@@ -432,11 +454,15 @@ pub(crate) fn occurrences_before_in(
         let from = before
             .checked_sub_signed(Duration::days(days))
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let mut found = occurrences_in(routine, site, events, from, before, now)?;
+        let mut found = due_times_in(routine, site, events, from, before, now)?;
         if found.len() >= count || days >= MAX_LOOKBACK_DAYS {
+            // Only the kept ones become occurrences (each id is a SHA-1).
             let skip = found.len().saturating_sub(count);
             found.drain(..skip);
-            return Ok(found);
+            return Ok(found
+                .into_iter()
+                .map(|due| Occurrence::new(routine, due))
+                .collect());
         }
         days = (days * 2).min(MAX_LOOKBACK_DAYS);
     }

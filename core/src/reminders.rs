@@ -21,6 +21,7 @@ use crate::agenda::could_be_assigned;
 use crate::assignee::{Assignment, AssignmentReason};
 use crate::attention::local_time;
 use crate::escalation::timeline_in;
+use crate::ids::uuid_v5;
 use crate::model::{
     EscalationId, History, OccurrenceId, Org, PersonId, Recipient, Routine, RoutineId, Site, SiteId,
 };
@@ -130,7 +131,7 @@ pub fn reminder_id(
         Some(level) => format!("reminder:{}:{level}", kind.as_str()),
         None => format!("reminder:{}", kind.as_str()),
     };
-    ReminderId(Uuid::new_v5(&occurrence.0, name.as_bytes()))
+    ReminderId(uuid_v5(&occurrence.0, name.as_bytes()))
 }
 
 /// The reminders to schedule for `person` that fire in `[now, now + horizon)`, sorted by

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use uuid::Uuid;
 
+use crate::ids::uuid_v5;
 use crate::model::{
     AlertId, History, OccurrenceId, Org, PersonId, Role, Routine, RoutineId, SiteId,
 };
@@ -61,7 +62,7 @@ pub enum RepeatFailureError {
 /// The id of the alert of the streak started by `triggering` (the occurrence whose miss
 /// reached K): `UUIDv5(namespace = routine id, name = "repeat-failure:{occurrence id}")`.
 pub fn alert_id(routine: RoutineId, triggering: OccurrenceId) -> AlertId {
-    AlertId(Uuid::new_v5(
+    AlertId(uuid_v5(
         &routine.0,
         format!("repeat-failure:{triggering}").as_bytes(),
     ))

@@ -333,7 +333,6 @@ proptest! {
             acknowledgements: &acks,
         };
         let first = routine_notices_where(&org, routine, events, now, &nothing_settled, &mut |_| true);
-        prop_assert!(first.occurrences.iter().all(|o| o.due.is_some()));
         prop_assert_eq!(first.next_change,
             first.occurrences.iter().filter_map(|o| o.next_change).chain(first.shared_change).min());
         let shared = first.shared_change.unwrap_or(now + Duration::days(1));
@@ -350,7 +349,7 @@ proptest! {
         let due_then: HashMap<OccurrenceId, usize> = first
             .occurrences
             .iter()
-            .map(|o| (o.occurrence, o.due.unwrap_or(0)))
+            .map(|o| (o.occurrence, o.due))
             .collect();
         for t in probes.into_iter().filter(|&t| now < t && t < shared) {
             let settled_ids: HashSet<OccurrenceId> = first
@@ -375,17 +374,37 @@ proptest! {
             ));
             got.sort();
             prop_assert_eq!(got, expected, "at {} (evaluated at {}, shared change {})", t, now, shared);
-            let counted: usize = partial.repeat_failure_due
-                + partial
-                    .occurrences
-                    .iter()
-                    .map(|o| o.due.unwrap_or_else(|| due_then.get(&o.occurrence).copied().unwrap_or(0)))
-                    .sum::<usize>();
-            prop_assert_eq!(counted, whole.due, "due at {}", t);
+            // Each occurrence is either evaluated again or settled, and its due count is
+            // the one it has now or the one it had.
             prop_assert!(partial
                 .occurrences
                 .iter()
-                .all(|o| o.due.is_none() == settled_ids.contains(&o.occurrence)));
+                .all(|o| !settled_ids.contains(&o.occurrence)));
+            let evaluated: HashMap<OccurrenceId, usize> =
+                partial.occurrences.iter().map(|o| (o.occurrence, o.due)).collect();
+            for o in &whole.occurrences {
+                let had = evaluated.get(&o.occurrence).copied().or_else(|| {
+                    settled_ids
+                        .contains(&o.occurrence)
+                        .then(|| due_then.get(&o.occurrence).copied().unwrap_or(0))
+                });
+                prop_assert_eq!(had, Some(o.due), "occurrence due {} at {}", o.due_at, t);
+            }
+            let counted: usize = partial.repeat_failure_due
+                + partial.occurrences.iter().map(|o| o.due).sum::<usize>()
+                + settled_ids
+                    .iter()
+                    .map(|o| due_then.get(o).copied().unwrap_or(0))
+                    .sum::<usize>();
+            prop_assert_eq!(counted, whole.due, "due at {}", t);
+            // What the caller keeps for the settled ones and what was evaluated give the
+            // next change of a whole evaluation.
+            let kept = first
+                .occurrences
+                .iter()
+                .filter(|o| settled_ids.contains(&o.occurrence) && o.due_at >= partial.kept_from)
+                .filter_map(|o| o.next_change);
+            prop_assert_eq!(partial.next_change.into_iter().chain(kept).min(), whole.next_change);
         }
     }
 }

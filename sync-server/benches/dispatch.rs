@@ -98,7 +98,7 @@ const FIRST_BUDGET_MS: f64 = 20_000.0;
 /// Steady-state ticks timed.
 const STEADY_RUNS: usize = 7;
 /// Quarter-hour ticks measured (each 15 minutes of scripted clock after the last).
-const QUARTER_RUNS: usize = 3;
+const QUARTER_RUNS: usize = 8;
 /// Ticks allowed after the first before the dispatcher must read and queue nothing.
 const SETTLE_TICKS: i64 = 3;
 /// Seconds between steady-state ticks (the server's default tick).
@@ -351,6 +351,11 @@ impl BenchServer {
 // -----------------------------------------------------------------------------------------
 // Reporting
 
+/// A tick's phase, in milliseconds.
+fn phase(d: std::time::Duration) -> String {
+    format!("{:.0} ms", d.as_secs_f64() * 1e3)
+}
+
 fn ms_cell(s: Spread) -> String {
     // A tenth of a millisecond where whole ones would round a quiet tick away.
     let digits = if s.max < 10.0 { 1 } else { 0 };
@@ -478,10 +483,14 @@ fn run() -> R<Vec<[String; 4]>> {
         let at = first_quarter + ChronoDuration::minutes(15 * n as i64);
         let (took, report) = server.tick(at)?;
         println!(
-            "tick at quarter hour {} (something comes due at every site): {took:.0} ms: {} \
-             routines evaluated ({} of their occurrences), {} notices due, {} outbox rows \
-             queued, {} escalation-fired events recorded",
+            "tick at quarter hour {} (something comes due at every site): {took:.0} ms \
+             ({} evaluating, {} queueing, {} recording): {} routines evaluated ({} of their \
+             occurrences), {} notices due, {} outbox rows queued, {} escalation-fired events \
+             recorded",
             n + 1,
+            phase(report.evaluating),
+            phase(report.queueing),
+            phase(report.recording),
             grouped(report.evaluated as f64),
             grouped(report.occurrences_evaluated as f64),
             grouped(report.notices_due as f64),

@@ -30,9 +30,10 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use proofline_core::ids::uuid_v5;
 use proofline_core::model::{
     Acknowledgement, Completion, DeviceId, EscalationFired, EscalationId, Excuse, OccurrenceId,
     Org, PersonId, RoutineId, SiteId,
@@ -42,6 +43,7 @@ use proofline_core::notify::{
 };
 use proofline_core::store::{Event, EventPayload, new_event_id};
 use proofline_push::{Providers, RetryPolicy, WebhookTarget};
+use rustc_hash::FxHashSet;
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -78,18 +80,46 @@ pub struct TickReport {
     /// Occurrences of those routines the engine evaluated (the others' own next change
     /// had not come).
     pub occurrences_evaluated: usize,
+    /// Wall time spent reading new events and evaluating (for logs and benchmarks; no
+    /// decision depends on it).
+    pub evaluating: Duration,
+    /// Wall time spent writing the outbox rows.
+    pub queueing: Duration,
+    /// Wall time spent recording the escalation-fired events and settling the routines.
+    pub recording: Duration,
 }
 
-/// The outbox's keys: for each notice id, the target keys it was queued for.
-type Queued = HashMap<Uuid, HashSet<String>>;
-
-/// Each person's push targets, with their outbox keys.
-type TargetsOf = HashMap<PersonId, Vec<(Target, String)>>;
-
-/// Whether `(notice, target)` is in the outbox.
-fn is_queued(queued: &Queued, notice: Uuid, target: &str) -> bool {
-    queued.get(&notice).is_some_and(|t| t.contains(target))
+/// The outbox's keys, kept in memory: asked about every due notice of every routine
+/// evaluated, so one flat set of (notice id, target number) with the target keys
+/// (tokens up to a few hundred characters) numbered once.
+#[derive(Debug, Default)]
+struct Queued {
+    /// (notice id, target number) of every row.
+    keys: FxHashSet<(Uuid, u32)>,
+    /// Target key → its number.
+    targets: HashMap<String, u32>,
 }
+
+impl Queued {
+    /// The number of target `key`, numbered now if new.
+    fn target(&mut self, key: String) -> u32 {
+        let next = u32::try_from(self.targets.len()).unwrap_or(u32::MAX);
+        *self.targets.entry(key).or_insert(next)
+    }
+
+    /// Whether `(notice, target)` is in the outbox.
+    fn contains(&self, notice: Uuid, target: u32) -> bool {
+        self.keys.contains(&(notice, target))
+    }
+
+    /// Records that `(notice, target)` is in the outbox.
+    fn insert(&mut self, notice: Uuid, target: u32) {
+        self.keys.insert((notice, target));
+    }
+}
+
+/// Each person's push targets, with their numbers in [`Queued`].
+type TargetsOf = HashMap<PersonId, Vec<(Target, u32)>>;
 
 /// What the dispatcher keeps of one routine.
 #[derive(Debug, Default)]
@@ -109,13 +139,25 @@ struct RoutineState {
     /// From this instant on, evaluate every occurrence again (the engine's
     /// `shared_change`); before it, only those whose own next change has come.
     shared_wake: Option<DateTime<Utc>>,
-    /// The occurrences near the last evaluation: notices due, and when they next change.
-    occurrences: HashMap<OccurrenceId, (usize, Option<DateTime<Utc>>)>,
+    /// The occurrences near the last evaluations: what each had when last evaluated.
+    occurrences: HashMap<OccurrenceId, KeptOccurrence>,
     /// Notices due at the last evaluation.
     due: usize,
     /// Their recipients.
     recipients: Vec<PersonId>,
-    /// The escalation levels it looked at (acknowledgements of them make it dirty).
+}
+
+/// What the dispatcher keeps of one occurrence between its evaluations.
+#[derive(Debug)]
+struct KeptOccurrence {
+    /// When it is due (out of the engine's look-back, it is forgotten).
+    due_at: DateTime<Utc>,
+    /// Notices due at its last evaluation.
+    due: usize,
+    /// When they can next change with time alone.
+    next_change: Option<DateTime<Utc>>,
+    /// Its escalation levels in the look-back (acknowledgements of them make the routine
+    /// dirty).
     escalations: Vec<EscalationId>,
 }
 
@@ -136,27 +178,54 @@ impl RoutineState {
     fn settled(&self, occurrence: OccurrenceId, now: DateTime<Utc>) -> bool {
         self.occurrences
             .get(&occurrence)
-            .is_some_and(|(_, next)| next.is_none_or(|at| at > now))
+            .is_some_and(|kept| kept.settled(now))
     }
 
-    /// Records an evaluation (`partial`: of the occurrences not settled only): what is due,
-    /// to whom, and when to evaluate again.
-    fn settle(&mut self, found: RoutineNotices, partial: bool) {
-        let previous = std::mem::take(&mut self.occurrences);
-        self.occurrences = found
-            .occurrences
-            .iter()
-            .map(|o| {
-                // A settled occurrence keeps what it had.
-                let due = o
-                    .due
-                    .or_else(|| previous.get(&o.occurrence).map(|(due, _)| *due))
-                    .unwrap_or(0);
-                (o.occurrence, (due, o.next_change))
-            })
-            .collect();
-        self.due =
-            found.repeat_failure_due + self.occurrences.values().map(|(d, _)| d).sum::<usize>();
+    /// Records an evaluation at `now` of `routine` (`partial`: of the occurrences not
+    /// settled only; the engine lists only those): what is due, to whom, when to evaluate
+    /// again, and which escalation levels are the routine's (`level_of`).
+    fn settle(
+        &mut self,
+        routine: RoutineId,
+        found: RoutineNotices,
+        partial: bool,
+        now: DateTime<Utc>,
+        level_of: &mut HashMap<EscalationId, RoutineId>,
+    ) {
+        // Forget what the evaluation replaced (or, whole, everything) and what left the
+        // look-back; a settled occurrence keeps what it had.
+        let kept_from = found.kept_from;
+        self.occurrences.retain(|_, kept| {
+            let keep = partial && kept.settled(now) && kept.due_at >= kept_from;
+            if !keep {
+                for level in &kept.escalations {
+                    if level_of.get(level) == Some(&routine) {
+                        level_of.remove(level);
+                    }
+                }
+            }
+            keep
+        });
+        for o in found.occurrences {
+            for &level in &o.escalations {
+                level_of.insert(level, routine);
+            }
+            self.occurrences.insert(
+                o.occurrence,
+                KeptOccurrence {
+                    due_at: o.due_at,
+                    due: o.due,
+                    next_change: o.next_change,
+                    escalations: o.escalations,
+                },
+            );
+        }
+        self.due = found.repeat_failure_due
+            + self
+                .occurrences
+                .values()
+                .map(|kept| kept.due)
+                .sum::<usize>();
         if partial {
             // The settled occurrences' recipients still get notices.
             for person in found.recipients {
@@ -167,14 +236,16 @@ impl RoutineState {
         } else {
             self.recipients = found.recipients;
         }
-        self.escalations = found.escalations;
         self.evaluated = true;
         self.dirty = false;
         self.shared_wake = found.shared_change;
-        self.wake = match (found.next_change, self.prune_at()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let kept = self.occurrences.values().filter_map(|k| k.next_change);
+        self.wake = found
+            .next_change
+            .into_iter()
+            .chain(kept)
+            .chain(self.prune_at())
+            .min();
     }
 
     /// Drops events due before `horizon`; whether any was dropped.
@@ -195,6 +266,13 @@ impl RoutineState {
             .chain(self.excuses.iter().map(|e| e.due))
             .min()?;
         oldest.checked_add_signed(retain() + chrono::Duration::nanoseconds(1))
+    }
+}
+
+impl KeptOccurrence {
+    /// Whether its notices at `now` are those of its last evaluation.
+    fn settled(&self, now: DateTime<Utc>) -> bool {
+        self.next_change.is_none_or(|at| at > now)
     }
 }
 
@@ -227,7 +305,7 @@ struct Recent {
     /// Keys (notice id, target key) of every row in the outbox; `None` until loaded.
     queued: Option<Queued>,
     /// Escalation levels recorded as fired (read back from the log, and written).
-    fired: HashSet<EscalationId>,
+    fired: FxHashSet<EscalationId>,
     /// The org the routines were last evaluated against.
     org: Option<Arc<OrgState>>,
     /// Push targets by person; `None` until loaded (and when the tokens changed).
@@ -468,10 +546,14 @@ impl Dispatcher {
     pub fn tick(&self, app: &AppState, now: DateTime<Utc>) -> Result<TickReport, ApiError> {
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         let mut report = TickReport::default();
+        let started = Instant::now();
         if recent.queued.is_none() {
-            let mut queued = Queued::new();
-            for (notice, target) in app.storage.queued_keys()? {
-                queued.entry(notice).or_default().insert(target);
+            let mut queued = Queued::default();
+            let keys = app.storage.queued_keys()?;
+            queued.keys.reserve(keys.len());
+            for (notice, target) in keys {
+                let target = queued.target(target);
+                queued.insert(notice, target);
             }
             recent.queued = Some(queued);
         }
@@ -513,7 +595,8 @@ impl Dispatcher {
         recent.org_changed(&org_state);
         // Cleared before reading, so a change made while reading is read next tick.
         if self.tokens_stale.swap(false, Ordering::SeqCst) || recent.targets.is_none() {
-            match load_targets(app) {
+            let queued = recent.queued.get_or_insert_with(Queued::default);
+            match load_targets(app, queued) {
                 Ok(fresh) => recent.targets_changed(fresh),
                 Err(e) => {
                     self.tokens_stale.store(true, Ordering::SeqCst);
@@ -521,7 +604,6 @@ impl Dispatcher {
                 }
             }
         }
-        let webhook_key = Target::Webhook.key();
         let has_webhook = self.webhook.is_some();
         let horizon = now.checked_sub_signed(retain());
         let Recent {
@@ -534,7 +616,8 @@ impl Dispatcher {
             org: evaluated_against,
             ..
         } = &mut *recent;
-        let queued = queued.get_or_insert_with(Queued::new);
+        let queued = queued.get_or_insert_with(Queued::default);
+        let webhook_key = queued.target(Target::Webhook.key());
         let targets_of = targets.get_or_insert_with(TargetsOf::new);
         // Routines in definition order, as a full evaluation lists them.
         let mut due = Vec::new();
@@ -569,29 +652,36 @@ impl Dispatcher {
                         if !recorded.contains(&escalation));
                     unrecorded
                         || (has_webhook
-                            && !is_queued(queued, webhook_notice_id(&key.kind), &webhook_key))
+                            && !queued.contains(webhook_notice_id(&key.kind), webhook_key))
                         || targets_of
                             .get(&key.recipient)
-                            .is_some_and(|ts| ts.iter().any(|(_, k)| !is_queued(queued, key.id, k)))
+                            .is_some_and(|ts| ts.iter().any(|(_, k)| !queued.contains(key.id, *k)))
                 },
             );
-            report.occurrences_evaluated +=
-                found.occurrences.iter().filter(|o| o.due.is_some()).count();
+            report.occurrences_evaluated += found.occurrences.len();
             due.extend(std::mem::take(&mut found.notices));
             evaluated.push((routine.id, partial, found));
         }
         report.evaluated = evaluated.len();
         let fired = newly_fired(&due, recorded, now);
         let mut rows = Vec::new();
+        // Each row's (notice id, target number), recorded in `queued` once written.
+        let mut row_keys = Vec::new();
         // The webhook hears of each level (and round) once, not once per recipient.
-        let mut told_webhook = HashSet::new();
+        let mut told_webhook = FxHashSet::default();
         for notice in due {
             if has_webhook {
-                let for_webhook = webhook_notice(&notice);
-                if !is_queued(queued, for_webhook.id, &webhook_key)
-                    && told_webhook.insert(for_webhook.id)
-                {
-                    rows.push(queued_row(&for_webhook, Target::Webhook, now));
+                let id = webhook_notice_id(&notice.kind);
+                if !queued.contains(id, webhook_key) && told_webhook.insert(id) {
+                    rows.push(queued_row(
+                        Notice {
+                            id,
+                            ..notice.clone()
+                        },
+                        Target::Webhook,
+                        now,
+                    ));
+                    row_keys.push((id, webhook_key));
                 }
             }
             let targets = targets_of
@@ -601,24 +691,24 @@ impl Dispatcher {
             if targets.is_empty() && !has_webhook {
                 report.unreachable += 1;
             }
-            for (target, key) in targets {
-                if !is_queued(queued, notice.id, key) {
-                    rows.push(queued_row(&notice, target.clone(), now));
+            for (target, number) in targets {
+                if !queued.contains(notice.id, *number) {
+                    rows.push(queued_row(notice.clone(), target.clone(), now));
+                    row_keys.push((notice.id, *number));
                 }
             }
         }
+        report.evaluating = started.elapsed();
         if !rows.is_empty() {
             report.queued = app.storage.enqueue(&rows)?;
-            for row in &rows {
-                queued
-                    .entry(row.notice.id)
-                    .or_default()
-                    .insert(row.target.key());
+            for (notice, target) in row_keys {
+                queued.insert(notice, target);
             }
             app.metrics
                 .notifications_queued
                 .fetch_add(report.queued as u64, Ordering::Relaxed);
         }
+        report.queueing = started.elapsed().saturating_sub(report.evaluating);
         // After the outbox: a crash in between records them at the next tick.
         let ids: Vec<EscalationId> = fired.iter().map(|(_, f)| f.escalation).collect();
         report.fired = app.record_own(
@@ -633,15 +723,7 @@ impl Dispatcher {
         // error above leaves them as they were, so the next tick evaluates them again.)
         for (routine, partial, found) in evaluated {
             let state = routines.entry(routine).or_default();
-            for old in std::mem::take(&mut state.escalations) {
-                if level_of.get(&old) == Some(&routine) {
-                    level_of.remove(&old);
-                }
-            }
-            for &level in &found.escalations {
-                level_of.insert(level, routine);
-            }
-            state.settle(found, partial);
+            state.settle(routine, found, partial, now, level_of);
         }
         report.notices_due = org
             .routines
@@ -650,23 +732,26 @@ impl Dispatcher {
             .map(|s| s.due)
             .sum();
         *evaluated_against = Some(Arc::clone(&org_state));
+        report.recording = started
+            .elapsed()
+            .saturating_sub(report.evaluating + report.queueing);
         Ok(report)
     }
 }
 
-/// Every person's push targets, read from storage.
-fn load_targets(app: &AppState) -> Result<TargetsOf, ApiError> {
+/// Every person's push targets, read from storage, numbered in `queued`.
+fn load_targets(app: &AppState, queued: &mut Queued) -> Result<TargetsOf, ApiError> {
     let mut targets_of = TargetsOf::new();
     for token in app.storage.push_tokens()? {
         let target = Target::Push {
             platform: token.platform,
             token: token.token,
         };
-        let key = target.key();
+        let number = queued.target(target.key());
         targets_of
             .entry(token.person)
             .or_default()
-            .push((target, key));
+            .push((target, number));
     }
     Ok(targets_of)
 }
@@ -675,7 +760,7 @@ fn load_targets(app: &AppState) -> Result<TargetsOf, ApiError> {
 /// with every recipient it alerts.
 fn newly_fired(
     due: &[Notice],
-    recorded: &HashSet<EscalationId>,
+    recorded: &FxHashSet<EscalationId>,
     now: DateTime<Utc>,
 ) -> Vec<(SiteId, EscalationFired)> {
     let mut fired: Vec<(SiteId, EscalationFired)> = Vec::new();
@@ -718,18 +803,10 @@ fn newly_fired(
     fired
 }
 
-/// The notice the webhook is told, once per level and round (or per streak) whoever the
-/// recipients are: `notice` with an id that does not depend on the recipient,
-/// `UUIDv5(escalation id, "webhook:round:{n}")` (or `UUIDv5(alert id, "webhook")`), so a
-/// change of assignee does not tell the chat twice.
-fn webhook_notice(notice: &Notice) -> Notice {
-    Notice {
-        id: webhook_notice_id(&notice.kind),
-        ..notice.clone()
-    }
-}
-
-/// The id of the webhook's notice of `kind` (see [`webhook_notice`]).
+/// The id of the notice the webhook is told of `kind`: once per level and round (or per
+/// streak) whoever the recipients are, so the id does not depend on the recipient:
+/// `UUIDv5(escalation id, "webhook:round:{n}")` (or `UUIDv5(alert id, "webhook")`), and
+/// a change of assignee does not tell the chat twice.
 fn webhook_notice_id(kind: &NoticeKind) -> Uuid {
     match *kind {
         NoticeKind::Escalation {
@@ -740,16 +817,16 @@ fn webhook_notice_id(kind: &NoticeKind) -> Uuid {
             let mut cursor = std::io::Cursor::new(&mut name[..]);
             let _ = write!(cursor, "webhook:round:{round}");
             let len = usize::try_from(cursor.position()).unwrap_or(0);
-            Uuid::new_v5(&escalation.0, &name[..len])
+            uuid_v5(&escalation.0, &name[..len])
         }
-        NoticeKind::RepeatFailure { alert } => Uuid::new_v5(&alert.0, b"webhook"),
+        NoticeKind::RepeatFailure { alert } => uuid_v5(&alert.0, b"webhook"),
     }
 }
 
 /// A new outbox row: pending, due now.
-fn queued_row(notice: &Notice, target: Target, now: DateTime<Utc>) -> QueuedNotification {
+fn queued_row(notice: Notice, target: Target, now: DateTime<Utc>) -> QueuedNotification {
     QueuedNotification {
-        notice: notice.clone(),
+        notice,
         target,
         state: DeliveryState::Pending,
         attempts: 0,
@@ -780,6 +857,10 @@ pub async fn run(app: Arc<AppState>, mut stop: tokio::sync::watch::Receiver<bool
                 queued = report.queued,
                 due = report.notices_due,
                 unreachable = report.unreachable,
+                evaluated = report.evaluated,
+                evaluating_ms = report.evaluating.as_millis(),
+                queueing_ms = report.queueing.as_millis(),
+                recording_ms = report.recording.as_millis(),
                 "escalation notices queued"
             ),
             Ok(Ok(_)) => {}
