@@ -129,6 +129,7 @@ fn org() -> Org {
         people: vec![staff, sup, lead],
         routines,
         absences: Vec::new(),
+        index: Default::default(),
     }
 }
 

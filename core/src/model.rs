@@ -8,6 +8,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 macro_rules! id_type {
@@ -75,22 +76,29 @@ pub struct Org {
     pub routines: Vec<Routine>,
     /// Recorded absences.
     pub absences: Vec<Absence>,
+    /// Where each id sits in the lists above, for the lookups by id (built on first use;
+    /// not part of the org's value: never serialized, always equal).
+    #[serde(skip)]
+    pub index: OrgIndex,
 }
 
 impl Org {
     /// The site with this id.
     pub fn site(&self, id: SiteId) -> Option<&Site> {
-        self.sites.iter().find(|s| s.id == id)
+        let at = self.index.position(self, |p| &p.sites, id.0);
+        find_at(&self.sites, at, |s| s.id == id)
     }
 
     /// The person with this id.
     pub fn person(&self, id: PersonId) -> Option<&Person> {
-        self.people.iter().find(|p| p.id == id)
+        let at = self.index.position(self, |p| &p.people, id.0);
+        find_at(&self.people, at, |p| p.id == id)
     }
 
     /// The routine with this id.
     pub fn routine(&self, id: RoutineId) -> Option<&Routine> {
-        self.routines.iter().find(|r| r.id == id)
+        let at = self.index.position(self, |p| &p.routines, id.0);
+        find_at(&self.routines, at, |r| r.id == id)
     }
 
     /// A person's display name, or the id if unknown (never expected for valid orgs).
@@ -105,6 +113,96 @@ impl Org {
         self.people
             .iter()
             .filter(move |p| p.role_at(site) == Some(role))
+    }
+}
+
+/// The item at position `at` when it is the one sought, else the first that is (a scan).
+fn find_at<T>(items: &[T], at: Option<usize>, is: impl Fn(&T) -> bool) -> Option<&T> {
+    match at.and_then(|i| items.get(i)) {
+        Some(item) if is(item) => Some(item),
+        _ => items.iter().find(|item| is(item)),
+    }
+}
+
+/// Positions of an [`Org`]'s sites, people and routines by id, built at the first lookup.
+///
+/// The engine looks people and sites up by id for every notice it words (thousands of
+/// people in a large org). The org's lists are public and may change after the index
+/// was built: it is built again when a list's length changed, and a lookup checks that
+/// the entry at the recorded position still has the id and scans otherwise, so a stale
+/// index costs time, never a wrong answer.
+#[derive(Debug, Default)]
+pub struct OrgIndex {
+    positions: std::sync::RwLock<Option<Positions>>,
+}
+
+/// What [`OrgIndex`] holds: the first position of each id, and the lengths it was built
+/// for.
+#[derive(Debug)]
+struct Positions {
+    lengths: (usize, usize, usize),
+    sites: HashMap<Uuid, usize>,
+    people: HashMap<Uuid, usize>,
+    routines: HashMap<Uuid, usize>,
+}
+
+impl Positions {
+    fn of(org: &Org) -> Positions {
+        fn first_positions(ids: impl Iterator<Item = Uuid>) -> HashMap<Uuid, usize> {
+            let mut positions = HashMap::new();
+            for (i, id) in ids.enumerate() {
+                positions.entry(id).or_insert(i);
+            }
+            positions
+        }
+        Positions {
+            lengths: lengths(org),
+            sites: first_positions(org.sites.iter().map(|s| s.id.0)),
+            people: first_positions(org.people.iter().map(|p| p.id.0)),
+            routines: first_positions(org.routines.iter().map(|r| r.id.0)),
+        }
+    }
+}
+
+/// The lengths of the lists an [`OrgIndex`] covers.
+fn lengths(org: &Org) -> (usize, usize, usize) {
+    (org.sites.len(), org.people.len(), org.routines.len())
+}
+
+impl OrgIndex {
+    /// Where `id` sits in the list `list` picks, as far as the index knows.
+    fn position(
+        &self,
+        org: &Org,
+        list: fn(&Positions) -> &HashMap<Uuid, usize>,
+        id: Uuid,
+    ) -> Option<usize> {
+        {
+            let built = self.positions.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(positions) = built.as_ref()
+                && positions.lengths == lengths(org)
+            {
+                return list(positions).get(&id).copied();
+            }
+        }
+        let positions = Positions::of(org);
+        let at = list(&positions).get(&id).copied();
+        *self.positions.write().unwrap_or_else(|e| e.into_inner()) = Some(positions);
+        at
+    }
+}
+
+impl Clone for OrgIndex {
+    /// Empty: the clone builds its own at its first lookup (its lists may change apart).
+    fn clone(&self) -> OrgIndex {
+        OrgIndex::default()
+    }
+}
+
+impl PartialEq for OrgIndex {
+    /// Always: the index is derived from the org, not part of its value.
+    fn eq(&self, _: &OrgIndex) -> bool {
+        true
     }
 }
 

@@ -35,7 +35,7 @@ use crate::occurrence::{
     Events, MAX_LOOKBACK_DAYS, Occurrence, Status, due_times_in, minus_minutes, occurrences_in,
     plus_minutes, status_in,
 };
-use crate::repeat_failure::scan;
+use crate::repeat_failure::scan_among;
 
 /// How long after a chain's last level (or the window's close) an undone occurrence still
 /// alerts, and how long after it was raised a running repeat-failure streak still alerts.
@@ -153,7 +153,7 @@ pub fn notices_where(
         .filter(|r| site.is_none_or(|s| r.site == s))
     {
         escalation_notices(org, routine, &events, now, wanted, &mut out);
-        repeat_failure_notices(org, routine, &events, now, wanted, &mut out);
+        repeat_failure_notices(org, routine, &events, now, None, wanted, &mut out);
     }
     out
 }
@@ -274,10 +274,13 @@ pub fn routine_notices_where(
     let site = org.site(routine.site);
     // The occurrences near `now`, expanded once for the escalations and the next change;
     // those not evaluated (settled) are dropped here, so their ids are derived once.
-    let nearby = site
-        .and_then(|site| nearby_occurrences(routine, site, &events, &thresholds, now).ok())
-        .unwrap_or_default();
-    let evaluated: Vec<&Occurrence> = nearby.iter().filter(|o| !settled(o.id)).collect();
+    let nearby =
+        site.and_then(|site| nearby_occurrences(routine, site, &events, &thresholds, now).ok());
+    let evaluated: Vec<&Occurrence> = nearby
+        .iter()
+        .flat_map(|n| &n.occurrences)
+        .filter(|o| !settled(o.id))
+        .collect();
     let mut notices = Vec::new();
     if let (Some(site), Some(lookback)) = (site, thresholds.escalation_lookback()) {
         let until = now
@@ -299,8 +302,18 @@ pub fn routine_notices_where(
             &mut notices,
         );
     }
-    let short_context =
-        repeat_failure_notices(org, routine, &events, now, &mut counting, &mut notices);
+    let covered = nearby
+        .as_ref()
+        .map(|n| (n.from, n.until, n.occurrences.as_slice()));
+    let short_context = repeat_failure_notices(
+        org,
+        routine,
+        &events,
+        now,
+        covered,
+        &mut counting,
+        &mut notices,
+    );
     let changes = next_change(
         routine,
         &thresholds,
@@ -439,28 +452,45 @@ impl Thresholds {
     }
 }
 
-/// The occurrences whose notices can change with time at `now`: those with a threshold
-/// left (due from [`Thresholds::kept_from`]) up to the first whose thresholds all lie
-/// ahead, in due order. Later ones change after it, so they are not derived.
+/// The occurrences whose notices can change with time at `now`: every occurrence due in
+/// `[from, until)`, in due order.
+struct Nearby {
+    occurrences: Vec<Occurrence>,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+}
+
+/// The [`Nearby`] occurrences at `now`: those with a threshold left (due from
+/// [`Thresholds::kept_from`]) up to the first whose thresholds all lie ahead. Later ones
+/// change after it, so they are not derived.
 fn nearby_occurrences(
     routine: &Routine,
     site: &crate::model::Site,
     events: &Events<'_>,
     thresholds: &Thresholds,
     now: DateTime<Utc>,
-) -> Result<Vec<Occurrence>, crate::occurrence::OccurrenceError> {
-    let until = now
+) -> Result<Nearby, crate::occurrence::OccurrenceError> {
+    let from = thresholds.kept_from(now);
+    let mut until = now
         .checked_add_signed(Duration::seconds(thresholds.ahead))
         .unwrap_or(DateTime::<Utc>::MAX_UTC);
-    let dues = due_times_in(routine, site, events, thresholds.kept_from(now), until, now)?;
-    let mut nearby = Vec::with_capacity(dues.len().min(256));
+    let dues = due_times_in(routine, site, events, from, until, now)?;
+    let mut occurrences = Vec::with_capacity(dues.len().min(256));
     for due in dues {
-        nearby.push(Occurrence::new(routine, due));
+        occurrences.push(Occurrence::new(routine, due));
         if thresholds.all_ahead(due, now) {
+            // Covered up to and including it.
+            until = due
+                .checked_add_signed(Duration::nanoseconds(1))
+                .unwrap_or(until);
             break;
         }
     }
-    Ok(nearby)
+    Ok(Nearby {
+        occurrences,
+        from,
+        until,
+    })
 }
 
 /// What [`next_change`] finds.
@@ -706,12 +736,14 @@ fn current_round(
 }
 
 /// One notice per lead for each running streak raised within the horizon; returns the
-/// scan's short context (see `Scan::short_context_oldest`).
+/// scan's short context (see `Scan::short_context_oldest`). `nearby`: the routine's
+/// occurrences over a stretch, used where they cover the scan.
 fn repeat_failure_notices(
     org: &Org,
     routine: &Routine,
     events: &Events<'_>,
     now: DateTime<Utc>,
+    nearby: Option<(DateTime<Utc>, DateTime<Utc>, &[Occurrence])>,
     wanted: &mut dyn FnMut(&NoticeKey) -> bool,
     out: &mut Vec<Notice>,
 ) -> Option<DateTime<Utc>> {
@@ -719,13 +751,14 @@ fn repeat_failure_notices(
     let until = now
         .checked_add_signed(Duration::seconds(1))
         .unwrap_or(DateTime::<Utc>::MAX_UTC);
-    let Ok(found) = scan(
+    let Ok(found) = scan_among(
         org,
         routine,
         events,
         minus_minutes(now, ALERT_HORIZON_MIN),
         until,
         now,
+        nearby,
     ) else {
         return None;
     };

@@ -117,6 +117,21 @@ pub(crate) fn scan(
     until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Scan, RepeatFailureError> {
+    scan_among(org, routine, events, from, until, now, None)
+}
+
+/// [`scan`], given the routine's occurrences over a stretch that may cover the scanned
+/// range (`nearby`: in due order, every occurrence due in `[.0, .1)`): then the range is
+/// taken from them instead of being expanded again.
+pub(crate) fn scan_among(
+    org: &Org,
+    routine: &Routine,
+    events: &Events<'_>,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+    nearby: Option<(DateTime<Utc>, DateTime<Utc>, &[Occurrence])>,
+) -> Result<Scan, RepeatFailureError> {
     let rule = routine.repeat_failure;
     let (k, n) = (rule.missed as usize, rule.of_last as usize);
     let mut out = Scan {
@@ -144,10 +159,18 @@ pub(crate) fn scan(
     if context_len < n {
         out.short_context_oldest = context.first().map(|o| o.due);
     }
-    let range = if scan_from < scan_until {
-        occurrences_in(routine, site, events, scan_from, scan_until, now)?
-    } else {
-        Vec::new()
+    let range = match nearby {
+        _ if scan_from >= scan_until => Vec::new(),
+        Some((covered_from, covered_until, occurrences))
+            if covered_from <= scan_from && scan_until <= covered_until =>
+        {
+            occurrences
+                .iter()
+                .filter(|o| scan_from <= o.due && o.due < scan_until)
+                .cloned()
+                .collect()
+        }
+        _ => occurrences_in(routine, site, events, scan_from, scan_until, now)?,
     };
     let notify = site_leads(org, routine.site);
 

@@ -194,6 +194,7 @@ pub fn harbor() -> Harbor {
             people,
             routines: vec![fridge],
             absences: vec![],
+            index: Default::default(),
         },
         site,
         maria,

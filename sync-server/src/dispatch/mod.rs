@@ -43,7 +43,7 @@ use proofline_core::notify::{
 };
 use proofline_core::store::{Event, EventPayload, new_event_id};
 use proofline_push::{Providers, RetryPolicy, WebhookTarget};
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -140,7 +140,7 @@ struct RoutineState {
     /// `shared_change`); before it, only those whose own next change has come.
     shared_wake: Option<DateTime<Utc>>,
     /// The occurrences near the last evaluations: what each had when last evaluated.
-    occurrences: HashMap<OccurrenceId, KeptOccurrence>,
+    occurrences: FxHashMap<OccurrenceId, KeptOccurrence>,
     /// Notices due at the last evaluation.
     due: usize,
     /// Their recipients.
@@ -190,7 +190,7 @@ impl RoutineState {
         found: RoutineNotices,
         partial: bool,
         now: DateTime<Utc>,
-        level_of: &mut HashMap<EscalationId, RoutineId>,
+        level_of: &mut FxHashMap<EscalationId, RoutineId>,
     ) {
         // Forget what the evaluation replaced (or, whole, everything) and what left the
         // look-back; a settled occurrence keeps what it had.
@@ -295,13 +295,13 @@ struct Recent {
     /// The last `server_seq` read.
     cursor: u64,
     /// Per routine (also routines not defined, or no longer: their events are kept).
-    routines: HashMap<RoutineId, RoutineState>,
+    routines: FxHashMap<RoutineId, RoutineState>,
     /// Acknowledgements of the last [`RETAIN_DAYS`], by escalation.
     acks: HashMap<EscalationId, Vec<Acknowledgement>>,
     /// When the oldest acknowledgement is to be dropped.
     acks_prune_at: Option<DateTime<Utc>>,
     /// Which routine looked at which escalation level at its last evaluation.
-    level_of: HashMap<EscalationId, RoutineId>,
+    level_of: FxHashMap<EscalationId, RoutineId>,
     /// Keys (notice id, target key) of every row in the outbox; `None` until loaded.
     queued: Option<Queued>,
     /// Escalation levels recorded as fired (read back from the log, and written).
