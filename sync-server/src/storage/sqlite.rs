@@ -1604,6 +1604,69 @@ mod tests {
         }
     }
 
+    /// The plan of `query` (its parameters NULL), one step a line.
+    fn plan_of(conn: &Connection, query: &str) -> Vec<String> {
+        let mut explain = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {query}"))
+            .expect("explain");
+        let nulls = std::iter::repeat_n(rusqlite::types::Null, explain.parameter_count());
+        explain
+            .query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("plan")
+    }
+
+    #[test]
+    fn the_outbox_queries_use_indexes() {
+        use notifications::{
+            DUE_QUERY, LIST_IN_STATE_QUERY, LIST_QUERY, QUEUED_KEYS_QUERY, ROW_KEY,
+        };
+
+        let dir = tempfile::tempdir().expect("dir");
+        let storage = SqliteStorage::open(dir.path()).expect("open");
+        let conn = storage.writer();
+        let update = format!("UPDATE outbox SET attempts = attempts + 1 WHERE {ROW_KEY}");
+        let target = "SEARCH t USING INTEGER PRIMARY KEY (rowid=?)";
+        for (query, wanted) in [
+            (
+                DUE_QUERY,
+                &[
+                    "SEARCH o USING INDEX outbox_due (next_attempt_at<?)",
+                    target,
+                ][..],
+            ),
+            (LIST_QUERY, &["SCAN o", target][..]),
+            (
+                LIST_IN_STATE_QUERY,
+                &["SEARCH o USING INDEX outbox_by_state (state=?)", target][..],
+            ),
+            (
+                QUEUED_KEYS_QUERY,
+                &["SCAN outbox USING COVERING INDEX outbox_key"][..],
+            ),
+            (
+                &update,
+                &[
+                    "SEARCH outbox USING INDEX outbox_key (notice=? AND target=?)",
+                    "SEARCH outbox_targets USING COVERING INDEX",
+                ][..],
+            ),
+        ] {
+            let plan = plan_of(&conn, query);
+            for step in wanted {
+                assert!(plan.iter().any(|s| s.contains(step)), "{step}: {plan:?}");
+            }
+            // Newest first and oldest due first come from the rowid and the indexes.
+            assert!(
+                !plan.iter().any(|s| s.contains("TEMP B-TREE")
+                    || s.starts_with("SCAN t")
+                    || s.starts_with("SCAN outbox_targets")),
+                "{plan:?}"
+            );
+        }
+    }
+
     #[test]
     fn reading_the_definitions_uses_the_partial_index() {
         let dir = tempfile::tempdir().expect("dir");
