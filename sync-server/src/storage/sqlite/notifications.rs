@@ -1,10 +1,13 @@
-//! [`NotificationStore`] on SQLite: tables `push_tokens` and `notifications`
-//! (migration 3).
+//! [`NotificationStore`] on SQLite: table `push_tokens` (migration 3) and the outbox,
+//! tables `outbox` and `outbox_targets` (migration 5, which says why they are shaped so).
+
+use std::collections::HashMap;
+use std::sync::mpsc;
 
 use chrono::{DateTime, Utc};
 use proofline_core::model::{DeviceId, PersonId};
 use proofline_core::notify::Notice;
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::{SqliteStorage, parse_time, parse_uuid, timestamp};
@@ -13,9 +16,60 @@ use crate::storage::notifications::{
     Attempt, DeliveryState, NotificationStore, PushPlatform, PushToken, QueuedNotification, Target,
 };
 
-/// The columns [`queued_from_row`] reads, in order.
-const QUEUED_COLUMNS: &str =
-    "notice, target, state, attempts, next_attempt_at, last_error, queued_at, sent_at";
+/// The columns [`queued_from_row`] reads, in order (`o` the outbox, `t` its target).
+macro_rules! queued_columns {
+    () => {
+        "t.key, o.state, o.attempts, o.next_attempt_at, o.last_error, o.queued_at, o.sent_at, \
+         o.body"
+    };
+}
+
+/// From this many rows, [`insert_rows`] encodes them on a second thread.
+const ENCODE_ALONGSIDE_FROM: usize = 4_096;
+/// Rows encoded at a time on that thread.
+const ENCODE_CHUNK: usize = 1_024;
+
+/// Queues one row; an existing (notice, target) is left as it is.
+pub(super) const INSERT_QUERY: &str = "
+    INSERT INTO outbox (notice, target, state, attempts, next_attempt_at, queued_at, sent_at,
+                        last_error, body)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+    ON CONFLICT (notice, target) DO NOTHING";
+
+/// The pending rows due at `?1`, oldest first, at most `?2`. Through the due index, by
+/// name: without statistics the planner takes `outbox_by_state` for `state = 'pending'`
+/// and sorts every pending row.
+pub(super) const DUE_QUERY: &str = concat!(
+    "SELECT ",
+    queued_columns!(),
+    " FROM outbox o INDEXED BY outbox_due JOIN outbox_targets t ON t.id = o.target
+     WHERE o.state = 'pending' AND o.next_attempt_at <= ?1
+     ORDER BY o.next_attempt_at, o.id LIMIT ?2"
+);
+
+/// Every row, newest first, at most `?1`.
+pub(super) const LIST_QUERY: &str = concat!(
+    "SELECT ",
+    queued_columns!(),
+    " FROM outbox o JOIN outbox_targets t ON t.id = o.target
+     ORDER BY o.id DESC LIMIT ?1"
+);
+
+/// The rows in state `?1`, newest first, at most `?2`.
+pub(super) const LIST_IN_STATE_QUERY: &str = concat!(
+    "SELECT ",
+    queued_columns!(),
+    " FROM outbox o JOIN outbox_targets t ON t.id = o.target
+     WHERE o.state = ?1
+     ORDER BY o.id DESC LIMIT ?2"
+);
+
+/// The key of every row: (notice, target id).
+pub(super) const QUEUED_KEYS_QUERY: &str = "SELECT notice, target FROM outbox";
+
+/// The row `(notice ?1, target key ?2)`, in an `UPDATE`'s `WHERE`.
+pub(super) const ROW_KEY: &str =
+    "notice = ?1 AND target = (SELECT id FROM outbox_targets WHERE key = ?2)";
 
 impl NotificationStore for SqliteStorage {
     fn register_push_token(&self, token: &PushToken) -> Result<(), StorageError> {
@@ -79,50 +133,52 @@ impl NotificationStore for SqliteStorage {
 
     fn queued_keys(&self) -> Result<Vec<(Uuid, String)>, StorageError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare("SELECT notice, target FROM notifications")?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?;
+            let targets = target_keys(conn)?;
+            // Read from the (notice, target) index alone: a few percent of the table's bytes.
+            let mut stmt = conn.prepare(QUEUED_KEYS_QUERY)?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?)))?;
             let mut keys = Vec::new();
             for row in rows {
                 let (notice, target) = row?;
-                keys.push((parse_uuid("notification id", &notice)?, target));
+                let key = targets
+                    .get(&target)
+                    .ok_or_else(|| StorageError::corrupt("notification target", target))?;
+                keys.push((notice_id(&notice)?, key.clone()));
             }
             Ok(keys)
         })
     }
 
     fn enqueue(&self, rows: &[QueuedNotification]) -> Result<usize, StorageError> {
-        let mut conn = self.writer();
-        let tx = conn.transaction()?;
-        let mut new = 0;
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO notifications (notice, target, body, state, attempts,
-                                            next_attempt_at, last_error, queued_at, sent_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                 ON CONFLICT DO NOTHING",
-            )?;
-            // In key order: the table is clustered on (notice, target), and notice ids are
-            // random, so rows inserted as they come touch a random page each (a first tick
-            // queues hundreds of thousands); sorted, they fill pages one after another.
-            let mut keyed: Vec<(String, String, &QueuedNotification)> = rows
-                .iter()
-                .map(|row| (row.notice.id.to_string(), row.target.key(), row))
-                .collect();
-            keyed.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-            for (notice, target, row) in keyed {
-                new += insert.execute(params![
-                    notice,
-                    target,
-                    serde_json::to_string(&row.notice)?,
-                    row.state.as_str(),
-                    row.attempts,
-                    timestamp(row.next_attempt_at),
-                    row.last_error,
-                    timestamp(row.queued_at),
-                    row.sent_at.map(timestamp),
-                ])?;
-            }
+        if rows.is_empty() {
+            return Ok(0);
         }
+        let mut conn = self.writer();
+        // As before a group of pushes: a long log is let start over before this write, so
+        // its commit stays clear of the autocheckpoint backstop (a checkpoint of the whole
+        // log on the commit path). The background thread copies what it writes.
+        self.let_wal_restart(&conn);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut target_ids: HashMap<String, i64> = HashMap::new();
+        let mut keyed = Vec::with_capacity(rows.len());
+        for row in rows {
+            let key = row.target.key();
+            let target = match target_ids.get(&key) {
+                Some(&id) => id,
+                None => {
+                    let id = target_id(&tx, &key)?;
+                    target_ids.insert(key, id);
+                    id
+                }
+            };
+            keyed.push((*row.notice.id.as_bytes(), target, row));
+        }
+        // In key order: rows are appended to the table whichever the order, but the
+        // (notice, target) index is keyed by random ids; sorted, its inserts walk its pages
+        // once, front to back.
+        keyed.sort_unstable_by_key(|&(notice, target, _)| (notice, target));
+        let new = insert_rows(&tx, &keyed)?;
         tx.commit()?;
         Ok(new)
     }
@@ -133,13 +189,9 @@ impl NotificationStore for SqliteStorage {
         limit: usize,
     ) -> Result<Vec<QueuedNotification>, StorageError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {QUEUED_COLUMNS}, body FROM notifications
-                  WHERE state = 'pending' AND next_attempt_at <= ?1
-                  ORDER BY next_attempt_at, queued_at LIMIT ?2"
-            ))?;
+            let mut stmt = conn.prepare_cached(DUE_QUERY)?;
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-            let rows = stmt.query_map(params![timestamp(now), limit], |r| Ok(raw_row(r)))?;
+            let rows = stmt.query_map(params![micros(now), limit], |r| Ok(raw_row(r)))?;
             rows.map(|row| queued_from_row(row??)).collect()
         })
     }
@@ -171,18 +223,93 @@ impl NotificationStore for SqliteStorage {
         limit: usize,
     ) -> Result<Vec<QueuedNotification>, StorageError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {QUEUED_COLUMNS}, body FROM notifications
-                  WHERE ?1 IS NULL OR state = ?1
-                  ORDER BY queued_at DESC, notice LIMIT ?2"
-            ))?;
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-            let rows = stmt.query_map(params![state.map(DeliveryState::as_str), limit], |r| {
-                Ok(raw_row(r))
-            })?;
-            rows.map(|row| queued_from_row(row??)).collect()
+            let rows = match state {
+                Some(state) => conn
+                    .prepare_cached(LIST_IN_STATE_QUERY)?
+                    .query_map(params![state.as_str(), limit], |r| Ok(raw_row(r)))?
+                    .collect::<Result<Vec<_>, _>>()?,
+                None => conn
+                    .prepare_cached(LIST_QUERY)?
+                    .query_map(params![limit], |r| Ok(raw_row(r)))?
+                    .collect::<Result<Vec<_>, _>>()?,
+            };
+            rows.into_iter().map(|row| queued_from_row(row?)).collect()
         })
     }
+}
+
+/// A row to queue: its notice id, its target's id, the row.
+type Keyed<'r> = ([u8; 16], i64, &'r QueuedNotification);
+
+/// Inserts `rows` (in order), skipping keys already queued; returns how many were new.
+///
+/// Encoding the notices (JSON, a fifth of the work) is done on a second thread, a chunk
+/// ahead of the inserts, when there are enough rows to be worth a thread.
+fn insert_rows(conn: &Connection, rows: &[Keyed<'_>]) -> Result<usize, StorageError> {
+    let mut insert = conn.prepare_cached(INSERT_QUERY)?;
+    let mut write = |&(notice, target, row): &Keyed<'_>, body: String| {
+        insert.execute(params![
+            &notice[..],
+            target,
+            row.state.as_str(),
+            row.attempts,
+            micros(row.next_attempt_at),
+            micros(row.queued_at),
+            row.sent_at.map(micros),
+            row.last_error,
+            body,
+        ])
+    };
+    let encode = |chunk: &[Keyed<'_>]| -> Result<Vec<String>, serde_json::Error> {
+        chunk
+            .iter()
+            .map(|(_, _, row)| serde_json::to_string(&row.notice))
+            .collect()
+    };
+    if rows.len() < ENCODE_ALONGSIDE_FROM {
+        let mut new = 0;
+        for (row, body) in rows.iter().zip(encode(rows)?) {
+            new += write(row, body)?;
+        }
+        return Ok(new);
+    }
+    std::thread::scope(|scope| {
+        let (send, encoded) = mpsc::sync_channel(2);
+        scope.spawn(move || {
+            for chunk in rows.chunks(ENCODE_CHUNK) {
+                // A failed send: the inserts stopped at an error; nothing more to encode.
+                if send.send(encode(chunk)).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut new = 0;
+        for (chunk, bodies) in rows.chunks(ENCODE_CHUNK).zip(encoded) {
+            for (row, body) in chunk.iter().zip(bodies?) {
+                new += write(row, body)?;
+            }
+        }
+        Ok(new)
+    })
+}
+
+/// The id of target `key` in `outbox_targets`, added if new.
+fn target_id(conn: &Connection, key: &str) -> Result<i64, StorageError> {
+    conn.prepare_cached(
+        "INSERT INTO outbox_targets (key) VALUES (?1) ON CONFLICT (key) DO NOTHING",
+    )?
+    .execute([key])?;
+    Ok(conn
+        .prepare_cached("SELECT id FROM outbox_targets WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))?)
+}
+
+/// Every target's key by id.
+fn target_keys(conn: &Connection) -> Result<HashMap<i64, String>, StorageError> {
+    let mut stmt = conn.prepare("SELECT id, key FROM outbox_targets")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Updates the outbox row `(notice, target)` after an attempt.
@@ -192,40 +319,42 @@ fn write_attempt(
     target: &Target,
     attempt: &Attempt,
 ) -> Result<(), StorageError> {
-    let (id, key) = (notice.to_string(), target.key());
+    let (id, key) = (&notice.as_bytes()[..], target.key());
     match attempt {
-        Attempt::Sent { at } => conn.execute(
-            "UPDATE notifications
-                SET state = 'sent', attempts = attempts + 1, sent_at = ?3, last_error = NULL
-              WHERE notice = ?1 AND target = ?2",
-            params![id, key, timestamp(*at)],
-        )?,
-        Attempt::Retry { next_at, error } => conn.execute(
-            "UPDATE notifications
-                SET attempts = attempts + 1, next_attempt_at = ?3, last_error = ?4
-              WHERE notice = ?1 AND target = ?2",
-            params![id, key, timestamp(*next_at), error],
-        )?,
-        Attempt::Dead { error } => conn.execute(
-            "UPDATE notifications
-                SET state = 'dead', attempts = attempts + 1, last_error = ?3
-              WHERE notice = ?1 AND target = ?2",
-            params![id, key, error],
-        )?,
+        Attempt::Sent { at } => conn
+            .prepare_cached(&format!(
+                "UPDATE outbox
+                    SET state = 'sent', attempts = attempts + 1, sent_at = ?3, last_error = NULL
+                  WHERE {ROW_KEY}"
+            ))?
+            .execute(params![id, key, micros(*at)])?,
+        Attempt::Retry { next_at, error } => conn
+            .prepare_cached(&format!(
+                "UPDATE outbox
+                    SET attempts = attempts + 1, next_attempt_at = ?3, last_error = ?4
+                  WHERE {ROW_KEY}"
+            ))?
+            .execute(params![id, key, micros(*next_at), error])?,
+        Attempt::Dead { error } => conn
+            .prepare_cached(&format!(
+                "UPDATE outbox
+                    SET state = 'dead', attempts = attempts + 1, last_error = ?3
+                  WHERE {ROW_KEY}"
+            ))?
+            .execute(params![id, key, error])?,
     };
     Ok(())
 }
 
-/// A `notifications` row's columns ([`QUEUED_COLUMNS`] then `body`), undecoded.
+/// An outbox row's columns (`queued_columns!`), undecoded.
 type RawQueued = (
     String,
     String,
-    String,
     u32,
-    String,
+    i64,
     Option<String>,
-    String,
-    Option<String>,
+    i64,
+    Option<i64>,
     String,
 );
 
@@ -239,12 +368,11 @@ fn raw_row(r: &Row<'_>) -> Result<RawQueued, StorageError> {
         r.get(5)?,
         r.get(6)?,
         r.get(7)?,
-        r.get(8)?,
     ))
 }
 
 fn queued_from_row(raw: RawQueued) -> Result<QueuedNotification, StorageError> {
-    let (_, target, state, attempts, next_at, last_error, queued_at, sent_at, body) = raw;
+    let (target, state, attempts, next_at, last_error, queued_at, sent_at, body) = raw;
     let notice: Notice = serde_json::from_str(&body)?;
     Ok(QueuedNotification {
         notice,
@@ -253,11 +381,257 @@ fn queued_from_row(raw: RawQueued) -> Result<QueuedNotification, StorageError> {
         state: DeliveryState::parse(&state)
             .ok_or_else(|| StorageError::corrupt("notification state", &state))?,
         attempts,
-        next_attempt_at: parse_time("notification next_attempt_at", &next_at)?,
+        next_attempt_at: instant("notification next_attempt_at", next_at)?,
         last_error,
-        queued_at: parse_time("notification queued_at", &queued_at)?,
+        queued_at: instant("notification queued_at", queued_at)?,
         sent_at: sent_at
-            .map(|at| parse_time("notification sent_at", &at))
+            .map(|at| instant("notification sent_at", at))
             .transpose()?,
     })
+}
+
+/// An instant as stored in the outbox: microseconds since the Unix epoch.
+fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+/// From [`micros`].
+fn instant(what: &'static str, micros: i64) -> Result<DateTime<Utc>, StorageError> {
+    DateTime::from_timestamp_micros(micros)
+        .ok_or_else(|| StorageError::corrupt(what, format!("bad instant {micros}")))
+}
+
+/// A notice id as stored: its 16 bytes.
+fn notice_id(bytes: &[u8]) -> Result<Uuid, StorageError> {
+    Uuid::from_slice(bytes).map_err(|e| StorageError::corrupt("notification id", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use proofline_core::model::{AlertId, EscalationId, OccurrenceId, RoutineId, SiteId};
+    use proofline_core::notify::NoticeKind;
+
+    use super::super::{DATABASE_FILE, migrations};
+    use super::*;
+
+    fn at(seconds: i64, micros: u32) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_770_000_000 + seconds, micros * 1_000).expect("instant")
+    }
+
+    fn notice(n: u128, repeat_failure: bool) -> Notice {
+        let kind = if repeat_failure {
+            NoticeKind::RepeatFailure {
+                alert: AlertId(Uuid::from_u128(n + 7)),
+            }
+        } else {
+            NoticeKind::Escalation {
+                escalation: EscalationId(Uuid::from_u128(n + 5)),
+                level: 2,
+                round: 1,
+                fired_at: at(0, 250),
+            }
+        };
+        Notice {
+            // Random-looking, as the real (UUIDv5) ids are.
+            id: Uuid::new_v5(&Uuid::from_u128(1), &n.to_le_bytes()),
+            kind,
+            recipient: PersonId(Uuid::from_u128(n + 1)),
+            site: SiteId(Uuid::from_u128(n + 2)),
+            routine: RoutineId(Uuid::from_u128(n + 3)),
+            occurrence: (!repeat_failure).then(|| OccurrenceId(Uuid::from_u128(n + 4))),
+            due_at: at(-60, 0),
+            collapse_key: format!("check-{n}"),
+            title: "Fridge temperatures (Harbor Kitchen)".into(),
+            body: format!("Check {n} is overdue"),
+        }
+    }
+
+    fn push(token: &str) -> Target {
+        Target::Push {
+            platform: PushPlatform::Fcm,
+            token: token.into(),
+        }
+    }
+
+    /// Pending (one retried), sent and dead rows, to two phones and the webhook.
+    fn outbox() -> Vec<QueuedNotification> {
+        let row = |n, target, state, attempts| QueuedNotification {
+            notice: notice(n, n % 2 == 0),
+            target,
+            state,
+            attempts,
+            next_attempt_at: at(i64::try_from(n).expect("small") * 10, 123_456),
+            last_error: (attempts > 0 && state != DeliveryState::Sent)
+                .then(|| format!("503 on attempt {attempts}")),
+            queued_at: at(i64::try_from(n).expect("small"), 999_999),
+            sent_at: (state == DeliveryState::Sent).then(|| at(500, 1)),
+        };
+        let long_token = "t".repeat(160);
+        vec![
+            row(10, push(&long_token), DeliveryState::Pending, 0),
+            row(10, Target::Webhook, DeliveryState::Sent, 1),
+            row(11, push("other-phone"), DeliveryState::Pending, 3),
+            row(12, push(&long_token), DeliveryState::Dead, 8),
+            row(13, Target::Webhook, DeliveryState::Dead, 1),
+            row(14, push("other-phone"), DeliveryState::Sent, 2),
+        ]
+    }
+
+    /// Writes `rows` into a database at schema version 4, as that version's server did.
+    fn version_4_database(path: &std::path::Path, rows: &[QueuedNotification]) {
+        let conn = Connection::open(path).expect("open");
+        for sql in &migrations::MIGRATIONS[..4] {
+            conn.execute_batch(sql).expect("historic migration");
+        }
+        conn.pragma_update(None, "user_version", 4)
+            .expect("version");
+        for row in rows {
+            conn.execute(
+                "INSERT INTO notifications (notice, target, body, state, attempts,
+                                            next_attempt_at, last_error, queued_at, sent_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    row.notice.id.to_string(),
+                    row.target.key(),
+                    serde_json::to_string(&row.notice).expect("json"),
+                    row.state.as_str(),
+                    row.attempts,
+                    timestamp(row.next_attempt_at),
+                    row.last_error,
+                    timestamp(row.queued_at),
+                    row.sent_at.map(timestamp),
+                ],
+            )
+            .expect("row");
+        }
+    }
+
+    fn sorted(mut rows: Vec<QueuedNotification>) -> Vec<QueuedNotification> {
+        rows.sort_by_key(|r| (r.notice.id, r.target.key()));
+        rows
+    }
+
+    #[test]
+    fn an_upgraded_outbox_reads_back_every_row_and_still_ignores_a_queued_key() {
+        let dir = tempfile::tempdir().expect("dir");
+        let rows = outbox();
+        version_4_database(&dir.path().join(DATABASE_FILE), &rows);
+
+        let storage = SqliteStorage::open(dir.path()).expect("upgrade");
+        let listed = storage.notifications(None, usize::MAX).expect("list");
+        assert_eq!(sorted(listed.clone()), sorted(rows.clone()));
+        // Newest first, as queued.
+        let queued: Vec<_> = listed.iter().map(|r| r.queued_at).collect();
+        assert!(queued.is_sorted_by(|a, b| a >= b), "{queued:?}");
+        let dead = storage
+            .notifications(Some(DeliveryState::Dead), usize::MAX)
+            .expect("dead letters");
+        assert_eq!(
+            sorted(dead),
+            sorted(
+                rows.iter()
+                    .filter(|r| r.state == DeliveryState::Dead)
+                    .cloned()
+                    .collect()
+            )
+        );
+        let mut keys = storage.queued_keys().expect("keys");
+        keys.sort();
+        let mut expected: Vec<_> = rows.iter().map(|r| (r.notice.id, r.target.key())).collect();
+        expected.sort();
+        assert_eq!(keys, expected);
+        // Due: the pending rows whose next attempt came, soonest first.
+        let due = storage.due_notifications(at(115, 0), 10).expect("due");
+        let due: Vec<_> = due.iter().map(|r| (r.notice.id, r.attempts)).collect();
+        assert_eq!(due, [(rows[0].notice.id, 0), (rows[2].notice.id, 3)]);
+
+        // Queued again (as after a restart), nothing is written and nothing changes.
+        let mut again = rows.clone();
+        for row in &mut again {
+            row.state = DeliveryState::Pending;
+            row.attempts = 0;
+            row.queued_at = at(900, 0);
+        }
+        assert_eq!(storage.enqueue(&again).expect("re-enqueue"), 0);
+        let after = storage.notifications(None, usize::MAX).expect("list");
+        assert_eq!(sorted(after), sorted(rows.clone()));
+
+        // A known notice to a new target and a new notice to a known one are queued.
+        let mut fresh = rows[0].clone();
+        fresh.target = push("third-phone");
+        let mut other = rows[1].clone();
+        other.notice = notice(20, false);
+        assert_eq!(
+            storage
+                .enqueue(&[fresh.clone(), other.clone()])
+                .expect("new"),
+            2
+        );
+        let keys = storage.queued_keys().expect("keys");
+        assert_eq!(keys.len(), rows.len() + 2);
+        assert!(keys.contains(&(fresh.notice.id, fresh.target.key())));
+    }
+
+    #[test]
+    fn attempts_are_recorded_on_their_row() {
+        let dir = tempfile::tempdir().expect("dir");
+        let storage = SqliteStorage::open(dir.path()).expect("open");
+        let pending = |n, target| QueuedNotification {
+            notice: notice(n, false),
+            target,
+            state: DeliveryState::Pending,
+            attempts: 0,
+            next_attempt_at: at(0, 0),
+            last_error: None,
+            queued_at: at(0, 0),
+            sent_at: None,
+        };
+        let rows = [
+            pending(1, push("a")),
+            pending(1, Target::Webhook),
+            pending(2, push("a")),
+        ];
+        assert_eq!(storage.enqueue(&rows).expect("enqueue"), 3);
+        let attempts = [
+            (rows[0].notice.id, push("a"), Attempt::Sent { at: at(5, 7) }),
+            (
+                rows[1].notice.id,
+                Target::Webhook,
+                Attempt::Retry {
+                    next_at: at(60, 0),
+                    error: "502".into(),
+                },
+            ),
+            (
+                rows[2].notice.id,
+                push("a"),
+                Attempt::Dead {
+                    error: "410".into(),
+                },
+            ),
+        ];
+        storage.record_attempts(&attempts, &[]).expect("recorded");
+        let mut expected = rows.to_vec();
+        expected[0].state = DeliveryState::Sent;
+        expected[0].attempts = 1;
+        expected[0].sent_at = Some(at(5, 7));
+        expected[1].attempts = 1;
+        expected[1].next_attempt_at = at(60, 0);
+        expected[1].last_error = Some("502".into());
+        expected[2].state = DeliveryState::Dead;
+        expected[2].attempts = 1;
+        expected[2].last_error = Some("410".into());
+        let listed = storage.notifications(None, usize::MAX).expect("list");
+        assert_eq!(sorted(listed), sorted(expected));
+        assert!(
+            storage
+                .due_notifications(at(59, 0), 10)
+                .expect("due")
+                .is_empty()
+        );
+        assert_eq!(
+            storage.due_notifications(at(60, 0), 10).expect("due").len(),
+            1
+        );
+    }
 }
