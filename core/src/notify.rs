@@ -29,11 +29,11 @@ use crate::escalation::{ResolvedChain, escalation_id, next_after, timeline_resol
 use crate::ids::uuid_v5;
 use crate::model::{
     Acknowledgement, AlertId, Completion, EscalationId, Excuse, History, OccurrenceId, Org,
-    PersonId, Routine, RoutineId, SiteId,
+    PersonId, Routine, RoutineId, Site, SiteId,
 };
 use crate::occurrence::{
-    Events, MAX_LOOKBACK_DAYS, Occurrence, Status, due_times_in, minus_minutes, occurrences_in,
-    plus_minutes, status_in,
+    Events, MAX_LOOKBACK_DAYS, Nearby, Occurrence, OccurrenceError, Status, due_times_in,
+    minus_minutes, occurrences_in, plus_minutes, status_in,
 };
 use crate::repeat_failure::scan_among;
 
@@ -302,15 +302,12 @@ pub fn routine_notices_where(
             &mut notices,
         );
     }
-    let covered = nearby
-        .as_ref()
-        .map(|n| (n.from, n.until, n.occurrences.as_slice()));
     let short_context = repeat_failure_notices(
         org,
         routine,
         &events,
         now,
-        covered,
+        nearby.as_ref(),
         &mut counting,
         &mut notices,
     );
@@ -452,24 +449,16 @@ impl Thresholds {
     }
 }
 
-/// The occurrences whose notices can change with time at `now`: every occurrence due in
-/// `[from, until)`, in due order.
-struct Nearby {
-    occurrences: Vec<Occurrence>,
-    from: DateTime<Utc>,
-    until: DateTime<Utc>,
-}
-
 /// The [`Nearby`] occurrences at `now`: those with a threshold left (due from
 /// [`Thresholds::kept_from`]) up to the first whose thresholds all lie ahead. Later ones
 /// change after it, so they are not derived.
 fn nearby_occurrences(
     routine: &Routine,
-    site: &crate::model::Site,
+    site: &Site,
     events: &Events<'_>,
     thresholds: &Thresholds,
     now: DateTime<Utc>,
-) -> Result<Nearby, crate::occurrence::OccurrenceError> {
+) -> Result<Nearby, OccurrenceError> {
     let from = thresholds.kept_from(now);
     let mut until = now
         .checked_add_signed(Duration::seconds(thresholds.ahead))
@@ -648,7 +637,7 @@ fn escalation_notices(
 fn escalation_notices_of<'o>(
     org: &Org,
     routine: &Routine,
-    site: &crate::model::Site,
+    site: &Site,
     occurrences: impl Iterator<Item = &'o Occurrence>,
     events: &Events<'_>,
     now: DateTime<Utc>,
@@ -743,7 +732,7 @@ fn repeat_failure_notices(
     routine: &Routine,
     events: &Events<'_>,
     now: DateTime<Utc>,
-    nearby: Option<(DateTime<Utc>, DateTime<Utc>, &[Occurrence])>,
+    nearby: Option<&Nearby>,
     wanted: &mut dyn FnMut(&NoticeKey) -> bool,
     out: &mut Vec<Notice>,
 ) -> Option<DateTime<Utc>> {

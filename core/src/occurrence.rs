@@ -420,6 +420,14 @@ pub(crate) fn occurrences_in(
         .collect())
 }
 
+/// A routine's occurrences over a stretch: every one due in `[from, until)`, in due
+/// order. Expanded once and shared by computations over parts of the stretch.
+pub(crate) struct Nearby {
+    pub(crate) occurrences: Vec<Occurrence>,
+    pub(crate) from: DateTime<Utc>,
+    pub(crate) until: DateTime<Utc>,
+}
+
 /// The due instants of [`occurrences_in`], without the occurrences: for callers that need
 /// only some of them (an occurrence's id is a SHA-1).
 pub(crate) fn due_times_in(

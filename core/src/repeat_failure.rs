@@ -18,7 +18,7 @@ use crate::model::{
     AlertId, History, OccurrenceId, Org, PersonId, Role, Routine, RoutineId, SiteId,
 };
 use crate::occurrence::{
-    Events, Occurrence, OccurrenceError, Status, minus_minutes, occurrences_before_in,
+    Events, Nearby, Occurrence, OccurrenceError, Status, minus_minutes, occurrences_before_in,
     occurrences_in, plus_minutes, status_in, valid_completion_in,
 };
 
@@ -121,8 +121,7 @@ pub(crate) fn scan(
 }
 
 /// [`scan`], given the routine's occurrences over a stretch that may cover the scanned
-/// range (`nearby`: in due order, every occurrence due in `[.0, .1)`): then the range is
-/// taken from them instead of being expanded again.
+/// range: then the range is taken from them instead of being expanded again.
 pub(crate) fn scan_among(
     org: &Org,
     routine: &Routine,
@@ -130,7 +129,7 @@ pub(crate) fn scan_among(
     from: DateTime<Utc>,
     until: DateTime<Utc>,
     now: DateTime<Utc>,
-    nearby: Option<(DateTime<Utc>, DateTime<Utc>, &[Occurrence])>,
+    nearby: Option<&Nearby>,
 ) -> Result<Scan, RepeatFailureError> {
     let rule = routine.repeat_failure;
     let (k, n) = (rule.missed as usize, rule.of_last as usize);
@@ -161,15 +160,12 @@ pub(crate) fn scan_among(
     }
     let range = match nearby {
         _ if scan_from >= scan_until => Vec::new(),
-        Some((covered_from, covered_until, occurrences))
-            if covered_from <= scan_from && scan_until <= covered_until =>
-        {
-            occurrences
-                .iter()
-                .filter(|o| scan_from <= o.due && o.due < scan_until)
-                .cloned()
-                .collect()
-        }
+        Some(nearby) if nearby.from <= scan_from && scan_until <= nearby.until => nearby
+            .occurrences
+            .iter()
+            .filter(|o| scan_from <= o.due && o.due < scan_until)
+            .cloned()
+            .collect(),
         _ => occurrences_in(routine, site, events, scan_from, scan_until, now)?,
     };
     let notify = site_leads(org, routine.site);
