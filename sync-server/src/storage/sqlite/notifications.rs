@@ -24,6 +24,14 @@ macro_rules! queued_columns {
     };
 }
 
+/// The row `(notice ?1, target key ?2)`, in an `UPDATE`'s `WHERE` (a macro so the
+/// statements below are constants).
+macro_rules! row_key {
+    () => {
+        "notice = ?1 AND target = (SELECT id FROM outbox_targets WHERE key = ?2)"
+    };
+}
+
 /// From this many rows, [`insert_rows`] encodes them on a second thread.
 const ENCODE_ALONGSIDE_FROM: usize = 4_096;
 /// Rows encoded at a time on that thread.
@@ -66,10 +74,6 @@ pub(super) const LIST_IN_STATE_QUERY: &str = concat!(
 
 /// The key of every row: (notice, target id).
 pub(super) const QUEUED_KEYS_QUERY: &str = "SELECT notice, target FROM outbox";
-
-/// The row `(notice ?1, target key ?2)`, in an `UPDATE`'s `WHERE`.
-pub(super) const ROW_KEY: &str =
-    "notice = ?1 AND target = (SELECT id FROM outbox_targets WHERE key = ?2)";
 
 impl NotificationStore for SqliteStorage {
     fn register_push_token(&self, token: &PushToken) -> Result<(), StorageError> {
@@ -312,6 +316,26 @@ fn target_keys(conn: &Connection) -> Result<HashMap<i64, String>, StorageError> 
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Marks row `(?1, ?2)` sent at `?3`.
+pub(super) const SENT_UPDATE: &str = concat!(
+    "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?3, \
+     last_error = NULL WHERE ",
+    row_key!()
+);
+
+/// Schedules row `(?1, ?2)` for another attempt at `?3` after error `?4`.
+pub(super) const RETRY_UPDATE: &str = concat!(
+    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?3, last_error = ?4 \
+     WHERE ",
+    row_key!()
+);
+
+/// Gives row `(?1, ?2)` up after error `?3`: a dead letter.
+pub(super) const DEAD_UPDATE: &str = concat!(
+    "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?3 WHERE ",
+    row_key!()
+);
+
 /// Updates the outbox row `(notice, target)` after an attempt.
 fn write_attempt(
     conn: &Connection,
@@ -321,26 +345,15 @@ fn write_attempt(
 ) -> Result<(), StorageError> {
     let (id, key) = (&notice.as_bytes()[..], target.key());
     match attempt {
-        Attempt::Sent { at } => conn
-            .prepare_cached(&format!(
-                "UPDATE outbox
-                    SET state = 'sent', attempts = attempts + 1, sent_at = ?3, last_error = NULL
-                  WHERE {ROW_KEY}"
-            ))?
-            .execute(params![id, key, micros(*at)])?,
+        Attempt::Sent { at } => {
+            conn.prepare_cached(SENT_UPDATE)?
+                .execute(params![id, key, micros(*at)])?
+        }
         Attempt::Retry { next_at, error } => conn
-            .prepare_cached(&format!(
-                "UPDATE outbox
-                    SET attempts = attempts + 1, next_attempt_at = ?3, last_error = ?4
-                  WHERE {ROW_KEY}"
-            ))?
+            .prepare_cached(RETRY_UPDATE)?
             .execute(params![id, key, micros(*next_at), error])?,
         Attempt::Dead { error } => conn
-            .prepare_cached(&format!(
-                "UPDATE outbox
-                    SET state = 'dead', attempts = attempts + 1, last_error = ?3
-                  WHERE {ROW_KEY}"
-            ))?
+            .prepare_cached(DEAD_UPDATE)?
             .execute(params![id, key, error])?,
     };
     Ok(())
