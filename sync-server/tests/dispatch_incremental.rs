@@ -506,3 +506,50 @@ fn incremental_ticks_queue_what_a_fresh_full_evaluation_queues() {
         scenario(seed, 45);
     }
 }
+
+/// A chat channel hears of each level once (when it fires, or at the first tick that
+/// finds it due); the re-notification rounds go to the recipients' phones only.
+#[test]
+fn the_webhook_hears_of_each_level_once_and_of_no_reminder() {
+    use proofline_core::notify::NoticeKind;
+    use proofline_server::storage::notifications::Target;
+
+    let server = Server::new();
+    // Sam (harbor's supervisor) and Kim (bay's) are re-notified every 20 and 15 minutes.
+    server.token(1, "sam-phone", true);
+    server.token(4, "kim-phone", true);
+    let mut now = at("2026-03-07T10:01:00Z");
+    for _ in 0..96 {
+        server.tick(now);
+        now += Duration::minutes(5);
+    }
+    let rows = server.running().notifications(None).expect("outbox");
+    let mut levels_told = BTreeSet::new();
+    let mut reminders_to_phones = 0;
+    for row in &rows {
+        match (&row.target, row.notice.kind) {
+            (Target::Webhook, NoticeKind::Escalation { escalation, .. }) => {
+                assert!(
+                    levels_told.insert(escalation),
+                    "the chat heard of a level twice: {}",
+                    row.notice.body
+                );
+            }
+            (Target::Push { .. }, NoticeKind::Escalation { round, .. }) if round > 0 => {
+                reminders_to_phones += 1;
+            }
+            _ => {}
+        }
+    }
+    // Every level that reached anyone was told to the chat.
+    let fired: BTreeSet<_> = rows
+        .iter()
+        .filter_map(|row| match row.notice.kind {
+            NoticeKind::Escalation { escalation, .. } => Some(escalation),
+            NoticeKind::RepeatFailure { .. } => None,
+        })
+        .collect();
+    assert_eq!(levels_told, fired);
+    assert!(levels_told.len() > 20, "{} levels", levels_told.len());
+    assert!(reminders_to_phones > 10, "{reminders_to_phones} reminders");
+}

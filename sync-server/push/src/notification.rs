@@ -11,8 +11,8 @@ use uuid::Uuid;
 /// One escalation notification, the same for every provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
-    /// This very alert's id: one per level, recipient (or webhook) and re-notification
-    /// round, the same on every retry and after a restart. Webhook receivers drop repeats
+    /// This very alert's id: one per level, recipient and re-notification round (the
+    /// webhook's: one per level), the same on every retry and after a restart. Webhook receivers drop repeats
     /// by it (`x-proofline-alert-id`): an alert answered but not yet recorded when the
     /// server died is sent again with the same id.
     pub alert_id: Uuid,

@@ -27,7 +27,6 @@ pub mod deliver;
 pub mod settings;
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -667,7 +666,7 @@ impl Dispatcher {
         let mut rows = Vec::new();
         // Each row's (notice id, target number), recorded in `queued` once written.
         let mut row_keys = Vec::new();
-        // The webhook hears of each level (and round) once, not once per recipient.
+        // The webhook hears of each level once, not once per recipient.
         let mut told_webhook = FxHashSet::default();
         for notice in due {
             if has_webhook {
@@ -803,22 +802,17 @@ fn newly_fired(
     fired
 }
 
-/// The id of the notice the webhook is told of `kind`: once per level and round (or per
-/// streak) whoever the recipients are, so the id does not depend on the recipient:
-/// `UUIDv5(escalation id, "webhook:round:{n}")` (or `UUIDv5(alert id, "webhook")`), and
-/// a change of assignee does not tell the chat twice.
+/// The id of the notice the webhook is told of `kind`. A chat channel hears of each level
+/// once, at the first tick that finds it due (when it fires, unless the server was not
+/// running then), and of each repeat-failure streak once, whoever the recipients are:
+/// `UUIDv5(escalation id, "webhook:round:0")` (or `UUIDv5(alert id, "webhook")`), so a
+/// change of assignee does not tell the chat twice. Re-notification rounds are reminders
+/// to the recipients' phones; in a shared channel they would repeat every undone check
+/// every few minutes. (The name is the one the first round had when the chat heard of
+/// every round, so a level it was told of then is not told again.)
 fn webhook_notice_id(kind: &NoticeKind) -> Uuid {
     match *kind {
-        NoticeKind::Escalation {
-            escalation, round, ..
-        } => {
-            // Asked for every due notice each tick: no allocation.
-            let mut name = [0u8; 32];
-            let mut cursor = std::io::Cursor::new(&mut name[..]);
-            let _ = write!(cursor, "webhook:round:{round}");
-            let len = usize::try_from(cursor.position()).unwrap_or(0);
-            uuid_v5(&escalation.0, &name[..len])
-        }
+        NoticeKind::Escalation { escalation, .. } => uuid_v5(&escalation.0, b"webhook:round:0"),
         NoticeKind::RepeatFailure { alert } => uuid_v5(&alert.0, b"webhook"),
     }
 }
