@@ -35,10 +35,11 @@ use chrono::{DateTime, Utc};
 use proofline_core::ids::uuid_v5;
 use proofline_core::model::{
     Acknowledgement, Completion, DeviceId, EscalationFired, EscalationId, Excuse, OccurrenceId,
-    Org, PersonId, RoutineId, SiteId,
+    Org, PersonId, Routine, RoutineId, SiteId,
 };
 use proofline_core::notify::{
-    Notice, NoticeKind, RoutineEvents, RoutineNotices, nothing_settled, routine_notices_where,
+    Notice, NoticeKey, NoticeKind, RoutineEvents, RoutineNotices, nothing_settled,
+    routine_notices_where,
 };
 use proofline_core::store::{Event, EventPayload, new_event_id};
 use proofline_push::{Providers, RetryPolicy, WebhookTarget};
@@ -618,9 +619,8 @@ impl Dispatcher {
         let queued = queued.get_or_insert_with(Queued::default);
         let webhook_key = queued.target(Target::Webhook.key());
         let targets_of = targets.get_or_insert_with(TargetsOf::new);
-        // Routines in definition order, as a full evaluation lists them.
-        let mut due = Vec::new();
-        let mut evaluated = Vec::new();
+        // Which routines to evaluate, and how (a routine's old events are dropped first).
+        let mut plan: Vec<(&Routine, bool)> = Vec::new();
         for routine in &org.routines {
             let state = routines.entry(routine.id).or_default();
             if !state.needs_evaluation(now) {
@@ -630,36 +630,44 @@ impl Dispatcher {
             // Woken by time alone, only the occurrences whose next change came are looked
             // at: the others' notices were queued at the last evaluation.
             let partial = !pruned && state.only_time_passed(now);
-            let settled = |o: OccurrenceId| partial && state.settled(o, now);
-            let settled: &dyn Fn(OccurrenceId) -> bool =
-                if partial { &settled } else { &nothing_settled };
-            // Only what is new is written out: a level not yet recorded as fired, or a
-            // notice with a target it is not queued for (most of what is due was queued
-            // before).
-            let mut found = routine_notices_where(
-                org,
-                routine,
-                RoutineEvents {
-                    completions: &state.completions,
-                    excuses: &state.excuses,
-                    acknowledgements: acks,
-                },
-                now,
-                settled,
-                &mut |key| {
-                    let unrecorded = matches!(key.kind, NoticeKind::Escalation { escalation, .. }
-                        if !recorded.contains(&escalation));
-                    unrecorded
-                        || (has_webhook
-                            && !queued.contains(webhook_notice_id(&key.kind), webhook_key))
-                        || targets_of
-                            .get(&key.recipient)
-                            .is_some_and(|ts| ts.iter().any(|(_, k)| !queued.contains(key.id, *k)))
-                },
-            );
+            plan.push((routine, partial));
+        }
+        let known = Known {
+            routines,
+            acks,
+            recorded,
+            queued,
+            targets_of,
+            webhook_key: has_webhook.then_some(webhook_key),
+        };
+        // Routines are evaluated independently of each other: in parallel when there are
+        // enough of them (a quarter hour at which something comes due everywhere), each
+        // thread a contiguous run of the plan, so the answers stay in definition order.
+        let threads = evaluation_threads(plan.len());
+        let chunk = plan.len().div_ceil(threads).max(1);
+        let mut evaluated: Vec<(RoutineId, bool, RoutineNotices)> = if threads > 1 {
+            std::thread::scope(|scope| {
+                let known = &known;
+                let workers: Vec<_> = plan
+                    .chunks(chunk)
+                    .map(|part| scope.spawn(move || known.evaluate(org, part, now)))
+                    .collect();
+                let mut all = Vec::with_capacity(plan.len());
+                for worker in workers {
+                    match worker.join() {
+                        Ok(part) => all.extend(part),
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    }
+                }
+                all
+            })
+        } else {
+            known.evaluate(org, &plan, now)
+        };
+        let mut due = Vec::new();
+        for (_, _, found) in &mut evaluated {
             report.occurrences_evaluated += found.occurrences.len();
             due.extend(std::mem::take(&mut found.notices));
-            evaluated.push((routine.id, partial, found));
         }
         report.evaluated = evaluated.len();
         let fired = newly_fired(&due, recorded, now);
@@ -735,6 +743,86 @@ impl Dispatcher {
             .elapsed()
             .saturating_sub(report.evaluating + report.queueing);
         Ok(report)
+    }
+}
+
+/// Below this many routines to evaluate, a tick evaluates them on its own thread.
+const PARALLEL_FROM: usize = 256;
+/// At most this many threads evaluate routines.
+const MAX_EVALUATION_THREADS: usize = 4;
+
+/// How many threads evaluate `routines` routines: one, or the machine's cores (up to
+/// [`MAX_EVALUATION_THREADS`]) when there are at least [`PARALLEL_FROM`].
+fn evaluation_threads(routines: usize) -> usize {
+    if routines < PARALLEL_FROM {
+        return 1;
+    }
+    std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, MAX_EVALUATION_THREADS)
+}
+
+/// What the evaluation of routines reads (and never changes) of the dispatcher's state:
+/// shared by the threads that evaluate routines in parallel.
+struct Known<'a> {
+    routines: &'a FxHashMap<RoutineId, RoutineState>,
+    acks: &'a HashMap<EscalationId, Vec<Acknowledgement>>,
+    /// Levels recorded as fired.
+    recorded: &'a FxHashSet<EscalationId>,
+    queued: &'a Queued,
+    targets_of: &'a TargetsOf,
+    /// The webhook's target number, when one is configured.
+    webhook_key: Option<u32>,
+}
+
+impl Known<'_> {
+    /// Evaluates each routine of `plan` (`partial`: only its occurrences whose own next
+    /// change came), in order, keeping only the notices that are new: a level not yet
+    /// recorded as fired, or a notice with a target it is not queued for (most of what
+    /// is due was queued before).
+    fn evaluate(
+        &self,
+        org: &Org,
+        plan: &[(&Routine, bool)],
+        now: DateTime<Utc>,
+    ) -> Vec<(RoutineId, bool, RoutineNotices)> {
+        let empty = RoutineState::default();
+        plan.iter()
+            .map(|&(routine, partial)| {
+                let state = self.routines.get(&routine.id).unwrap_or(&empty);
+                let settled = |o: OccurrenceId| state.settled(o, now);
+                let settled: &dyn Fn(OccurrenceId) -> bool =
+                    if partial { &settled } else { &nothing_settled };
+                let found = routine_notices_where(
+                    org,
+                    routine,
+                    RoutineEvents {
+                        completions: &state.completions,
+                        excuses: &state.excuses,
+                        acknowledgements: self.acks,
+                    },
+                    now,
+                    settled,
+                    &mut |key| self.is_new(key),
+                );
+                (routine.id, partial, found)
+            })
+            .collect()
+    }
+
+    /// Whether the notice `key` is new: its level is not recorded as fired, or a target
+    /// of it has no row for it.
+    fn is_new(&self, key: &NoticeKey) -> bool {
+        let unrecorded = matches!(key.kind, NoticeKind::Escalation { escalation, .. }
+            if !self.recorded.contains(&escalation));
+        unrecorded
+            || self
+                .webhook_key
+                .is_some_and(|k| !self.queued.contains(webhook_notice_id(&key.kind), k))
+            || self
+                .targets_of
+                .get(&key.recipient)
+                .is_some_and(|ts| ts.iter().any(|(_, k)| !self.queued.contains(key.id, *k)))
     }
 }
 
