@@ -133,6 +133,10 @@ pub struct NoticeKey {
     pub kind: NoticeKind,
     /// The occurrence, for escalations.
     pub occurrence: Option<OccurrenceId>,
+    /// When it became due (as [`Notice::due_at`]): a caller that evaluated the occurrence
+    /// at or after this instant, and learned of nothing since but the passing of time,
+    /// has seen it.
+    pub due_at: DateTime<Utc>,
 }
 
 /// [`notices`], keeping only those `wanted` says yes to; the words (the costly part) are
@@ -679,6 +683,7 @@ fn escalation_notices_of<'o>(
                         fired_at: level.fires_at,
                     },
                     occurrence: Some(occurrence.id),
+                    due_at,
                 };
                 if !wanted(&key) {
                     continue;
@@ -765,6 +770,7 @@ fn repeat_failure_notices(
                     alert: raised.alert.id,
                 },
                 occurrence: None,
+                due_at: raised.alert.raised_at,
             };
             if !wanted(&key) {
                 continue;

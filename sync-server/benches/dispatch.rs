@@ -485,16 +485,17 @@ fn run() -> R<Vec<[String; 4]>> {
     let mut quarter_report = TickReport::default();
     for n in 0..QUARTER_RUNS {
         let at = first_quarter + ChronoDuration::minutes(15 * n as i64);
+        std::thread::sleep(std::time::Duration::from_millis(1500));
         let (took, report) = server.tick(at)?;
         println!(
             "tick at quarter hour {} (something comes due at every site): {took:.0} ms \
-             ({} evaluating, {} queueing, {} recording): {} routines evaluated ({} of their \
+             ({} evaluating, {} writing, {} settling): {} routines evaluated ({} of their \
              occurrences), {} notices due, {} outbox rows queued, {} escalation-fired events \
              recorded",
             n + 1,
             phase(report.evaluating),
-            phase(report.queueing),
-            phase(report.recording),
+            phase(report.writing),
+            phase(report.settling),
             grouped(report.evaluated as f64),
             grouped(report.occurrences_evaluated as f64),
             grouped(report.notices_due as f64),

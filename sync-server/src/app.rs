@@ -23,6 +23,7 @@ use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::org::OrgState;
 use crate::ruling::ServerChainRuler;
+use crate::storage::notifications::QueuedNotification;
 use crate::storage::{IngestBatch, PreparedEvent, Storage};
 use crate::writer::Writer;
 use crate::{admin, blobs, enroll, http, push_tokens, sync};
@@ -167,18 +168,27 @@ impl AppState {
         Ok((events.len(), value))
     }
 
-    /// Records the server's own work events (escalations it fired) in its chain, in one
-    /// transaction. Blocking.
-    pub fn record_own(
+    /// Queues `rows` in the notification outbox and records the server's own work events
+    /// `entries` (the escalation levels a dispatcher tick found fired) in its chain, in
+    /// one transaction: the alerts and the levels they fire are kept together or not at
+    /// all, with one commit. Returns the rows queued and the events recorded. Blocking.
+    pub fn queue_and_record(
         &self,
+        rows: &[QueuedNotification],
         entries: Vec<(SiteId, EventPayload)>,
         now: DateTime<Utc>,
-    ) -> Result<usize, ApiError> {
+    ) -> Result<(usize, usize), ApiError> {
         if entries.is_empty() {
-            return Ok(0);
+            return Ok((self.storage.enqueue(rows)?, 0));
         }
         let _guard = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(self.write_own(entries, now)?.len())
+        let events = self.seal_own(entries, now)?;
+        let (queued, outcomes) = self.storage.enqueue_and_ingest(
+            rows,
+            self.own_batch(&events, now),
+            &mut ServerChainRuler,
+        )?;
+        Ok((queued, accepted(events, &outcomes)?.len()))
     }
 
     /// Seals `entries` into the server's chain (authored by the admin pseudo-person) and
@@ -188,6 +198,20 @@ impl AppState {
         entries: Vec<(SiteId, EventPayload)>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Event>, ApiError> {
+        let events = self.seal_own(entries, now)?;
+        let outcomes = self
+            .storage
+            .ingest(self.own_batch(&events, now), &mut ServerChainRuler)?;
+        accepted(events, &outcomes)
+    }
+
+    /// Seals `entries` as the next events of the server's chain. Call with
+    /// [`AppState::ingest`] held, and record them before letting it go.
+    fn seal_own(
+        &self,
+        entries: Vec<(SiteId, EventPayload)>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<PreparedEvent>, ApiError> {
         let head = self.storage.chain_head(self.server_device)?;
         let mut prev = head.hash;
         let mut events = Vec::with_capacity(entries.len());
@@ -211,33 +235,40 @@ impl AppState {
             prev = event.hash.clone();
             events.push(PreparedEvent::checked(event));
         }
-        let outcomes = self.storage.ingest(
-            IngestBatch {
-                device: self.server_device,
-                events: &events,
-                now,
-                clock_offset_ms: None,
-                clock_skew_ms: None,
-            },
-            &mut ServerChainRuler,
-        )?;
-        let mut written = Vec::with_capacity(events.len());
-        for (prepared, outcome) in events.into_iter().zip(&outcomes) {
-            match outcome {
-                PushOutcome::Accepted { .. } => written.push(prepared.event),
-                other => {
-                    return Err(ApiError::internal(
-                        "recording a server event",
-                        format!(
-                            "the server's own event {} was ruled {other:?}",
-                            prepared.event.id
-                        ),
-                    ));
-                }
+        Ok(events)
+    }
+
+    /// The server's sealed `events` as a batch of its own chain.
+    fn own_batch<'e>(&self, events: &'e [PreparedEvent], now: DateTime<Utc>) -> IngestBatch<'e> {
+        IngestBatch {
+            device: self.server_device,
+            events,
+            now,
+            clock_offset_ms: None,
+            clock_skew_ms: None,
+        }
+    }
+}
+
+/// The server's own `events`, each of which its storage must have accepted (its chain has
+/// one writer): anything else is an internal error.
+fn accepted(events: Vec<PreparedEvent>, outcomes: &[PushOutcome]) -> Result<Vec<Event>, ApiError> {
+    let mut written = Vec::with_capacity(events.len());
+    for (prepared, outcome) in events.into_iter().zip(outcomes) {
+        match outcome {
+            PushOutcome::Accepted { .. } => written.push(prepared.event),
+            other => {
+                return Err(ApiError::internal(
+                    "recording a server event",
+                    format!(
+                        "the server's own event {} was ruled {other:?}",
+                        prepared.event.id
+                    ),
+                ));
             }
         }
-        Ok(written)
     }
+    Ok(written)
 }
 
 /// Every route, with its body limit, the error-body and metrics middleware and request

@@ -585,6 +585,14 @@ kind = "check"
         ) -> Result<Vec<PushOutcome>, StorageError> {
             self.inner.ingest(batch, ruler)
         }
+        fn enqueue_and_ingest(
+            &self,
+            rows: &[QueuedNotification],
+            batch: IngestBatch<'_>,
+            ruler: &mut dyn crate::storage::Ruler,
+        ) -> Result<(usize, Vec<PushOutcome>), StorageError> {
+            self.inner.enqueue_and_ingest(rows, batch, ruler)
+        }
         fn ingest_group(
             &self,
             record: &mut dyn FnMut(&mut dyn crate::storage::IngestGroup) -> bool,

@@ -83,10 +83,11 @@ pub struct TickReport {
     /// Wall time spent reading new events and evaluating (for logs and benchmarks; no
     /// decision depends on it).
     pub evaluating: Duration,
-    /// Wall time spent writing the outbox rows.
-    pub queueing: Duration,
-    /// Wall time spent recording the escalation-fired events and settling the routines.
-    pub recording: Duration,
+    /// Wall time spent sealing the escalation-fired events and writing them and the
+    /// outbox rows (one transaction).
+    pub writing: Duration,
+    /// Wall time spent settling the evaluated routines until their next change.
+    pub settling: Duration,
 }
 
 /// The outbox's keys, kept in memory: asked about every due notice of every routine
@@ -159,6 +160,8 @@ struct KeptOccurrence {
     /// Its escalation levels in the look-back (acknowledgements of them make the routine
     /// dirty).
     escalations: Vec<EscalationId>,
+    /// When it was last evaluated (and what was new then written out).
+    evaluated_at: DateTime<Utc>,
 }
 
 impl RoutineState {
@@ -179,6 +182,16 @@ impl RoutineState {
         self.occurrences
             .get(&occurrence)
             .is_some_and(|kept| kept.settled(now))
+    }
+
+    /// Whether the notice `key` was already due when its occurrence was last evaluated.
+    /// Asked only when nothing but time passed since (an evaluation in part): then what
+    /// was due was written out, to every target the recipient has now, and the level
+    /// recorded as fired, so the notice is not new; the outbox need not be asked.
+    fn seen(&self, key: &NoticeKey) -> bool {
+        key.occurrence
+            .and_then(|o| self.occurrences.get(&o))
+            .is_some_and(|kept| key.due_at <= kept.evaluated_at)
     }
 
     /// Records an evaluation at `now` of `routine` (`partial`: of the occurrences not
@@ -217,6 +230,7 @@ impl RoutineState {
                     due: o.due,
                     next_change: o.next_change,
                     escalations: o.escalations,
+                    evaluated_at: now,
                 },
             );
         }
@@ -706,25 +720,24 @@ impl Dispatcher {
             }
         }
         report.evaluating = started.elapsed();
-        if !rows.is_empty() {
-            report.queued = app.storage.enqueue(&rows)?;
-            for (notice, target) in row_keys {
-                queued.insert(notice, target);
-            }
-            app.metrics
-                .notifications_queued
-                .fetch_add(report.queued as u64, Ordering::Relaxed);
-        }
-        report.queueing = started.elapsed().saturating_sub(report.evaluating);
-        // After the outbox: a crash in between records them at the next tick.
+        // The new rows and the levels they fire, in one transaction: kept together or not
+        // at all (then the next tick finds them new again).
         let ids: Vec<EscalationId> = fired.iter().map(|(_, f)| f.escalation).collect();
-        report.fired = app.record_own(
+        (report.queued, report.fired) = app.queue_and_record(
+            &rows,
             fired
                 .into_iter()
                 .map(|(site, f)| (site, EventPayload::EscalationFired(f)))
                 .collect(),
             now,
         )?;
+        for (notice, target) in row_keys {
+            queued.insert(notice, target);
+        }
+        app.metrics
+            .notifications_queued
+            .fetch_add(report.queued as u64, Ordering::Relaxed);
+        report.writing = started.elapsed().saturating_sub(report.evaluating);
         recorded.extend(ids);
         // Written out: the evaluated routines are settled until their next change. (An
         // error above leaves them as they were, so the next tick evaluates them again.)
@@ -739,9 +752,9 @@ impl Dispatcher {
             .map(|s| s.due)
             .sum();
         *evaluated_against = Some(Arc::clone(&org_state));
-        report.recording = started
+        report.settling = started
             .elapsed()
-            .saturating_sub(report.evaluating + report.queueing);
+            .saturating_sub(report.evaluating + report.writing);
         Ok(report)
     }
 }
@@ -803,7 +816,7 @@ impl Known<'_> {
                     },
                     now,
                     settled,
-                    &mut |key| self.is_new(key),
+                    &mut |key| !(partial && state.seen(key)) && self.is_new(key),
                 );
                 (routine.id, partial, found)
             })
@@ -941,8 +954,8 @@ pub async fn run(app: Arc<AppState>, mut stop: tokio::sync::watch::Receiver<bool
                 unreachable = report.unreachable,
                 evaluated = report.evaluated,
                 evaluating_ms = report.evaluating.as_millis(),
-                queueing_ms = report.queueing.as_millis(),
-                recording_ms = report.recording.as_millis(),
+                writing_ms = report.writing.as_millis(),
+                settling_ms = report.settling.as_millis(),
                 "escalation notices queued"
             ),
             Ok(Ok(_)) => {}

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 pub use notifications::NotificationStore;
+use notifications::QueuedNotification;
 pub use sqlite::SqliteStorage;
 
 /// Why the storage failed. Always the server's fault (disk, database), never the
@@ -400,6 +401,19 @@ pub trait Storage: NotificationStore + Send + Sync {
         batch: IngestBatch<'_>,
         ruler: &mut dyn Ruler,
     ) -> Result<Vec<PushOutcome>, StorageError>;
+
+    /// Queues `rows` in the notification outbox (as [`NotificationStore::enqueue`]: a
+    /// queued key is left as it is) and records `batch` (as [`Storage::ingest`]) in one
+    /// transaction, durable at its one commit: the escalation dispatcher's write of a
+    /// tick, whose new alerts and the levels they record as fired are kept together or
+    /// not at all. Returns how many rows were new and the batch's outcomes (none when the
+    /// batch has no event).
+    fn enqueue_and_ingest(
+        &self,
+        rows: &[QueuedNotification],
+        batch: IngestBatch<'_>,
+        ruler: &mut dyn Ruler,
+    ) -> Result<(usize, Vec<PushOutcome>), StorageError>;
 
     /// A group commit: runs `record` with one write transaction open and, when it returns
     /// `true` and every push it recorded succeeded, commits once: `Ok(true)`. Otherwise the

@@ -30,6 +30,7 @@ use super::{
     PriorRuling, PullPage, RecordedOutcome, Redeemed, RejectedRuling, Ruler, Ruling, Storage,
     StorageError, StoredBlob, StoredEvent, migrations,
 };
+use crate::storage::notifications::{NotificationStore as _, QueuedNotification};
 
 mod notifications;
 
@@ -319,6 +320,25 @@ impl Storage for SqliteStorage {
         let outcomes = ingest_in(&tx, &mut WriteStatements::prepare(&tx)?, batch, ruler)?;
         tx.commit()?;
         Ok(outcomes)
+    }
+
+    fn enqueue_and_ingest(
+        &self,
+        rows: &[QueuedNotification],
+        batch: IngestBatch<'_>,
+        ruler: &mut dyn Ruler,
+    ) -> Result<(usize, Vec<PushOutcome>), StorageError> {
+        if batch.events.is_empty() {
+            return Ok((self.enqueue(rows)?, Vec::new()));
+        }
+        let mut conn = self.writer();
+        // As `enqueue`: a long log starts over before a large write.
+        self.let_wal_restart(&conn);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let queued = notifications::enqueue_in(&tx, rows)?;
+        let outcomes = ingest_in(&tx, &mut WriteStatements::prepare(&tx)?, batch, ruler)?;
+        tx.commit()?;
+        Ok((queued, outcomes))
     }
 
     fn ingest_group(

@@ -164,25 +164,7 @@ impl NotificationStore for SqliteStorage {
         // log on the commit path). The background thread copies what it writes.
         self.let_wal_restart(&conn);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut target_ids: HashMap<String, i64> = HashMap::new();
-        let mut keyed = Vec::with_capacity(rows.len());
-        for row in rows {
-            let key = row.target.key();
-            let target = match target_ids.get(&key) {
-                Some(&id) => id,
-                None => {
-                    let id = target_id(&tx, &key)?;
-                    target_ids.insert(key, id);
-                    id
-                }
-            };
-            keyed.push((*row.notice.id.as_bytes(), target, row));
-        }
-        // In key order: rows are appended to the table whichever the order, but the
-        // (notice, target) index is keyed by random ids; sorted, its inserts walk its pages
-        // once, front to back.
-        keyed.sort_unstable_by_key(|&(notice, target, _)| (notice, target));
-        let new = insert_rows(&tx, &keyed)?;
+        let new = enqueue_in(&tx, rows)?;
         tx.commit()?;
         Ok(new)
     }
@@ -241,6 +223,32 @@ impl NotificationStore for SqliteStorage {
             rows.into_iter().map(|row| queued_from_row(row?)).collect()
         })
     }
+}
+
+/// Queues `rows` within the caller's transaction; returns how many were new.
+pub(super) fn enqueue_in(
+    conn: &Connection,
+    rows: &[QueuedNotification],
+) -> Result<usize, StorageError> {
+    let mut target_ids: HashMap<String, i64> = HashMap::new();
+    let mut keyed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let key = row.target.key();
+        let target = match target_ids.get(&key) {
+            Some(&id) => id,
+            None => {
+                let id = target_id(conn, &key)?;
+                target_ids.insert(key, id);
+                id
+            }
+        };
+        keyed.push((*row.notice.id.as_bytes(), target, row));
+    }
+    // In key order: rows are appended to the table whichever the order, but the
+    // (notice, target) index is keyed by random ids; sorted, its inserts walk its pages
+    // once, front to back.
+    keyed.sort_unstable_by_key(|&(notice, target, _)| (notice, target));
+    insert_rows(conn, &keyed)
 }
 
 /// A row to queue: its notice id, its target's id, the row.
