@@ -1380,17 +1380,25 @@ mod tests {
         assert!(reprepared <= 1, "recompiled {reprepared} times");
     }
 
-    /// The opcodes of the program SQLite compiles `statement` to (its parameters NULL).
-    fn program_of(conn: &Connection, statement: &str) -> Vec<String> {
-        let mut explain = conn
-            .prepare(&format!("EXPLAIN {statement}"))
+    /// Column `column` of `explain statement` (its parameters NULL): `EXPLAIN` gives the
+    /// program's opcodes in column 1, `EXPLAIN QUERY PLAN` its plan steps in column 3.
+    fn explained(conn: &Connection, explain: &str, statement: &str, column: usize) -> Vec<String> {
+        let mut explained = conn
+            .prepare(&format!("{explain} {statement}"))
             .expect("explain");
-        let nulls = std::iter::repeat_n(rusqlite::types::Null, explain.parameter_count());
-        explain
-            .query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(1))
+        let nulls = std::iter::repeat_n(rusqlite::types::Null, explained.parameter_count());
+        explained
+            .query_map(rusqlite::params_from_iter(nulls), |r| {
+                r.get::<_, String>(column)
+            })
             .expect("rows")
             .collect::<Result<_, _>>()
-            .expect("program")
+            .expect("explained")
+    }
+
+    /// The opcodes of the program SQLite compiles `statement` to.
+    fn program_of(conn: &Connection, statement: &str) -> Vec<String> {
+        explained(conn, "EXPLAIN", statement, 1)
     }
 
     #[test]
@@ -1658,17 +1666,9 @@ mod tests {
         }
     }
 
-    /// The plan of `query` (its parameters NULL), one step a line.
+    /// The plan of `query`, one step a line.
     fn plan_of(conn: &Connection, query: &str) -> Vec<String> {
-        let mut explain = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {query}"))
-            .expect("explain");
-        let nulls = std::iter::repeat_n(rusqlite::types::Null, explain.parameter_count());
-        explain
-            .query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3))
-            .expect("rows")
-            .collect::<Result<_, _>>()
-            .expect("plan")
+        explained(conn, "EXPLAIN QUERY PLAN", query, 3)
     }
 
     #[test]
