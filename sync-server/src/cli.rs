@@ -150,6 +150,7 @@ impl DispatchArgs {
                 _ => None,
             },
             max_attempts: self.push_max_attempts,
+            ..DispatchSettings::default()
         }
     }
 }

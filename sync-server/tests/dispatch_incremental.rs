@@ -10,6 +10,9 @@
 //! outbox (a fresh dispatcher). After every tick both report the same notices due, rows
 //! queued, unreachable notices and levels fired; at the end both outboxes hold the same
 //! rows, words and queue times included.
+//!
+//! The same comparison with the incremental server evaluating its routines on several threads
+//! at every tick checks the parallel evaluation of a busy tick against one thread.
 
 mod common;
 
@@ -169,7 +172,9 @@ impl Rng {
     }
 }
 
-fn config(dir: &std::path::Path) -> Config {
+/// The servers' configuration; `parallel_from`: from how many routines to evaluate a
+/// tick evaluates them on several threads.
+fn config(dir: &std::path::Path, parallel_from: usize) -> Config {
     Config {
         listen: "127.0.0.1:0".parse().expect("addr"),
         admin_token: Some(ADMIN_TOKEN.into()),
@@ -179,6 +184,7 @@ fn config(dir: &std::path::Path) -> Config {
                 url: "http://127.0.0.1:9/chat".into(),
                 secret: "secret".into(),
             }),
+            parallel_from,
             ..DispatchSettings::default()
         },
         ..Config::new(dir)
@@ -189,17 +195,25 @@ fn config(dir: &std::path::Path) -> Config {
 struct Server {
     server: Option<RunningServer>,
     dir: tempfile::TempDir,
+    /// [`DispatchSettings::parallel_from`].
+    parallel_from: usize,
     client: Client,
     devices: Vec<TestDevice>,
 }
 
 impl Server {
+    /// A server that evaluates routines on one thread (the fixture has three).
     fn new() -> Server {
+        Server::evaluating_in_parallel_from(DispatchSettings::default().parallel_from)
+    }
+
+    fn evaluating_in_parallel_from(parallel_from: usize) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
-        let server = start(config(dir.path())).expect("server starts");
+        let server = start(config(dir.path(), parallel_from)).expect("server starts");
         let mut s = Server {
             server: Some(server),
             dir,
+            parallel_from,
             client: Client::new(),
             devices: Vec::new(),
         };
@@ -306,7 +320,7 @@ impl Server {
         if let Some(server) = self.server.take() {
             server.shutdown().expect("stops");
         }
-        self.server = Some(start(config(self.dir.path())).expect("restarts"));
+        self.server = Some(start(config(self.dir.path(), self.parallel_from)).expect("restarts"));
     }
 
     fn tick(&self, now: DateTime<Utc>) -> TickReport {
@@ -340,11 +354,11 @@ fn notices_of(r: TickReport) -> (usize, usize, usize, usize) {
     (r.notices_due, r.queued, r.unreachable, r.fired)
 }
 
-/// Runs one scripted scenario on both servers.
-fn scenario(seed: u64, steps: usize) {
+/// Runs one scripted scenario on both servers; `incremental` is the one that ticks
+/// throughout.
+fn scenario(seed: u64, steps: usize, mut incremental: Server) {
     let org: Org = parse_routines_file("org.toml", ORG).expect("org");
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-    let mut incremental = Server::new();
     let mut fresh = Server::new();
     let mut now = at("2026-03-07T20:03:00Z");
     let mut tokens: Vec<(usize, String)> = Vec::new();
@@ -503,7 +517,17 @@ fn scenario(seed: u64, steps: usize) {
 #[test]
 fn incremental_ticks_queue_what_a_fresh_full_evaluation_queues() {
     for seed in 1..=4 {
-        scenario(seed, 45);
+        scenario(seed, 45, Server::new());
+    }
+}
+
+/// Routines evaluated on several threads (as when hundreds are due at once) queue what
+/// one thread queues: here every tick evaluates in parallel, against a fresh server on
+/// one thread.
+#[test]
+fn parallel_evaluation_queues_what_one_thread_queues() {
+    for seed in 5..=6 {
+        scenario(seed, 45, Server::evaluating_in_parallel_from(1));
     }
 }
 

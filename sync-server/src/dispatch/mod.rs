@@ -515,6 +515,9 @@ pub struct Dispatcher {
     pub retry: RetryPolicy,
     /// How often the loop ticks; `None`: only when driven ([`Dispatcher::tick`]).
     pub every: Option<Duration>,
+    /// From this many routines to evaluate, a tick evaluates them on several threads
+    /// ([`DispatchSettings::parallel_from`]).
+    pub parallel_from: usize,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -541,6 +544,7 @@ impl Dispatcher {
             webhook,
             retry,
             every,
+            parallel_from: PARALLEL_FROM,
         }
     }
 
@@ -657,7 +661,7 @@ impl Dispatcher {
         // Routines are evaluated independently of each other: in parallel when there are
         // enough of them (a quarter hour at which something comes due everywhere), each
         // thread a contiguous run of the plan, so the answers stay in definition order.
-        let threads = evaluation_threads(plan.len());
+        let threads = evaluation_threads(plan.len(), self.parallel_from);
         let chunk = plan.len().div_ceil(threads).max(1);
         let mut evaluated: Vec<(RoutineId, bool, RoutineNotices)> = if threads > 1 {
             std::thread::scope(|scope| {
@@ -759,15 +763,16 @@ impl Dispatcher {
     }
 }
 
-/// Below this many routines to evaluate, a tick evaluates them on its own thread.
-const PARALLEL_FROM: usize = 256;
+/// By default, below this many routines to evaluate, a tick evaluates them on its own
+/// thread (a thread costs more than a few routines' evaluation).
+pub(crate) const PARALLEL_FROM: usize = 256;
 /// At most this many threads evaluate routines.
 const MAX_EVALUATION_THREADS: usize = 4;
 
 /// How many threads evaluate `routines` routines: one, or the machine's cores (up to
-/// [`MAX_EVALUATION_THREADS`]) when there are at least [`PARALLEL_FROM`].
-fn evaluation_threads(routines: usize) -> usize {
-    if routines < PARALLEL_FROM {
+/// [`MAX_EVALUATION_THREADS`]) when there are at least `parallel_from`.
+fn evaluation_threads(routines: usize, parallel_from: usize) -> usize {
+    if routines < parallel_from.max(1) {
         return 1;
     }
     std::thread::available_parallelism()

@@ -60,10 +60,14 @@ pub struct DispatchSettings {
     pub webhook: Option<WebhookSettings>,
     /// Delivery attempts per notification before it becomes a dead letter.
     pub max_attempts: u32,
+    /// A tick evaluates routines on several threads (the machine's cores, at most 4) when
+    /// it has at least this many to evaluate; below, on its own thread. 1: always in
+    /// parallel; `usize::MAX`: never.
+    pub parallel_from: usize,
 }
 
 impl Default for DispatchSettings {
-    /// Ticks every 15 s; no provider; 8 attempts.
+    /// Ticks every 15 s; no provider; 8 attempts; parallel from 256 routines.
     fn default() -> Self {
         DispatchSettings {
             tick: Some(DEFAULT_TICK),
@@ -71,6 +75,7 @@ impl Default for DispatchSettings {
             fcm: None,
             webhook: None,
             max_attempts: RetryPolicy::default().max_attempts,
+            parallel_from: super::PARALLEL_FROM,
         }
     }
 }
@@ -137,11 +142,9 @@ impl DispatchSettings {
             max_attempts: self.max_attempts.max(1),
             ..RetryPolicy::default()
         };
-        Ok(Dispatcher::new(
-            Providers { apns, fcm, webhook },
-            target,
-            retry,
-            self.tick,
-        ))
+        let mut dispatcher =
+            Dispatcher::new(Providers { apns, fcm, webhook }, target, retry, self.tick);
+        dispatcher.parallel_from = self.parallel_from;
+        Ok(dispatcher)
     }
 }
