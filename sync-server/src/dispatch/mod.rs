@@ -3,10 +3,11 @@
 //! Every tick it brings its copy of the recent history up to date (the events accepted
 //! since its last tick, read in server order, filed by routine), asks the core engine which
 //! notices are due (`proofline_core::notify`: the same code the phones run offline), and
-//! queues the new ones in the durable outbox, one row per notice and target (each device
-//! token of the recipient, and the webhook when one is configured). The outbox key is the
-//! notice's deterministic id and the target, so a second tick or a restart never queues an
-//! alert twice.
+//! queues the new ones in the durable outbox, one row per notice and device token of the
+//! recipient, and one per level for the webhook when one is configured; the levels that
+//! newly fired are recorded (`escalation_fired` events) in the same transaction. The
+//! outbox key is the notice's deterministic id and the target, so a second tick or a
+//! restart never queues an alert twice.
 //!
 //! The engine evaluates a routine only when its notices may have changed since its last
 //! evaluation: new completions or excuses of it, an acknowledgement of one of its levels,
@@ -15,13 +16,16 @@
 //! (`RoutineNotices::next_change`: a level firing, a window edge, a re-notification round,
 //! a look-back edge) having passed; and when only time has passed, only the occurrences
 //! whose own next change came are evaluated (`settled`: the engine gives each occurrence
-//! its next change). Evaluating the others would list the same notices,
-//! all queued already, so a tick queues exactly what evaluating every routine would
+//! its next change), and of their notices only those not yet due at their last evaluation
+//! are looked up in the outbox. Evaluating the others would list the same notices, all
+//! queued already, so a tick queues exactly what evaluating every routine would
 //! (`tests/dispatch_incremental.rs` checks it against a restarted dispatcher) and a quiet
-//! tick costs a glance at each routine. Push tokens are kept in memory too, read again
-//! after a registration or removal ([`Dispatcher::push_tokens_changed`]). Delivery ([`deliver`]) then works through the due rows with retries, removes
-//! tokens the push services say are gone, and parks what cannot be delivered as dead
-//! letters (`GET /v1/admin/notifications?state=dead`).
+//! tick costs a glance at each routine. A tick with hundreds of routines to evaluate (a
+//! quarter hour at which something comes due everywhere) evaluates them on several threads.
+//! Push tokens are kept in memory too, read again after a registration or removal
+//! ([`Dispatcher::push_tokens_changed`]). Delivery ([`deliver`]) then works through the due
+//! rows with retries, removes tokens the push services say are gone, and parks what cannot
+//! be delivered as dead letters (`GET /v1/admin/notifications?state=dead`).
 
 pub mod deliver;
 pub mod settings;

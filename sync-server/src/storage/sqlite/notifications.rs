@@ -75,6 +75,26 @@ pub(super) const LIST_IN_STATE_QUERY: &str = concat!(
 /// The key of every row: (notice, target id).
 pub(super) const QUEUED_KEYS_QUERY: &str = "SELECT notice, target FROM outbox";
 
+/// Marks row `(?1, ?2)` sent at `?3`.
+pub(super) const SENT_UPDATE: &str = concat!(
+    "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?3, \
+     last_error = NULL WHERE ",
+    row_key!()
+);
+
+/// Schedules row `(?1, ?2)` for another attempt at `?3` after error `?4`.
+pub(super) const RETRY_UPDATE: &str = concat!(
+    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?3, last_error = ?4 \
+     WHERE ",
+    row_key!()
+);
+
+/// Gives row `(?1, ?2)` up after error `?3`: a dead letter.
+pub(super) const DEAD_UPDATE: &str = concat!(
+    "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?3 WHERE ",
+    row_key!()
+);
+
 impl NotificationStore for SqliteStorage {
     fn register_push_token(&self, token: &PushToken) -> Result<(), StorageError> {
         let conn = self.writer();
@@ -323,26 +343,6 @@ fn target_keys(conn: &Connection) -> Result<HashMap<i64, String>, StorageError> 
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
-
-/// Marks row `(?1, ?2)` sent at `?3`.
-pub(super) const SENT_UPDATE: &str = concat!(
-    "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?3, \
-     last_error = NULL WHERE ",
-    row_key!()
-);
-
-/// Schedules row `(?1, ?2)` for another attempt at `?3` after error `?4`.
-pub(super) const RETRY_UPDATE: &str = concat!(
-    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?3, last_error = ?4 \
-     WHERE ",
-    row_key!()
-);
-
-/// Gives row `(?1, ?2)` up after error `?3`: a dead letter.
-pub(super) const DEAD_UPDATE: &str = concat!(
-    "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?3 WHERE ",
-    row_key!()
-);
 
 /// Updates the outbox row `(notice, target)` after an attempt.
 fn write_attempt(
