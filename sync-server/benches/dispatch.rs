@@ -503,8 +503,8 @@ fn run() -> R<Vec<[String; 4]>> {
         println!(
             "tick at quarter hour {} (something comes due at every site): {took:.0} ms \
              ({} evaluating, {} writing, {} settling): {} routines evaluated ({} of their \
-             occurrences), {} notices due, {} outbox rows queued, {} escalation-fired events \
-             recorded",
+             occurrences), {} notices due, {} outbox rows queued ({} people reminded), {} \
+             escalation-fired events recorded",
             n + 1,
             phase(report.evaluating),
             phase(report.writing),
@@ -513,6 +513,7 @@ fn run() -> R<Vec<[String; 4]>> {
             grouped(report.occurrences_evaluated as f64),
             grouped(report.notices_due as f64),
             grouped(report.queued as f64),
+            grouped(report.reminded as f64),
             grouped(report.fired as f64)
         );
         quarters.push(took);

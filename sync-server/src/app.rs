@@ -23,7 +23,7 @@ use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::org::OrgState;
 use crate::ruling::ServerChainRuler;
-use crate::storage::notifications::QueuedNotification;
+use crate::storage::notifications::{QueuedNotification, Reminded};
 use crate::storage::{IngestBatch, PreparedEvent, Storage};
 use crate::writer::Writer;
 use crate::{admin, blobs, enroll, http, push_tokens, sync};
@@ -168,23 +168,32 @@ impl AppState {
         Ok((events.len(), value))
     }
 
-    /// Queues `rows` in the notification outbox and records the server's own work events
-    /// `entries` (the escalation levels a dispatcher tick found fired) in its chain, in
-    /// one transaction: the alerts and the levels they fire are kept together or not at
-    /// all, with one commit. Returns the rows queued and the events recorded. Blocking.
+    /// Queues `rows` in the notification outbox, moves the reminder marks `reminded`
+    /// forward and records the server's own work events `entries` (the escalation levels
+    /// a dispatcher tick found fired) in its chain, in one transaction: the alerts, the
+    /// reminders they tell and the levels they fire are kept together or not at all, with
+    /// one commit. Returns the rows queued and the events recorded. Blocking.
     pub fn queue_and_record(
         &self,
         rows: &[QueuedNotification],
+        reminded: &[Reminded],
         entries: Vec<(SiteId, EventPayload)>,
         now: DateTime<Utc>,
     ) -> Result<(usize, usize), ApiError> {
         if entries.is_empty() {
-            return Ok((self.storage.enqueue(rows)?, 0));
+            let (queued, _) = self.storage.enqueue_and_ingest(
+                rows,
+                reminded,
+                self.own_batch(&[], now),
+                &mut ServerChainRuler,
+            )?;
+            return Ok((queued, 0));
         }
         let _guard = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
         let events = self.seal_own(entries, now)?;
         let (queued, outcomes) = self.storage.enqueue_and_ingest(
             rows,
+            reminded,
             self.own_batch(&events, now),
             &mut ServerChainRuler,
         )?;

@@ -554,6 +554,9 @@ kind = "check"
         fn enqueue(&self, rows: &[QueuedNotification]) -> Result<usize, StorageError> {
             self.inner.enqueue(rows)
         }
+        fn reminded(&self) -> Result<Vec<crate::storage::notifications::Reminded>, StorageError> {
+            self.inner.reminded()
+        }
         fn due_notifications(
             &self,
             now: DateTime<Utc>,
@@ -588,10 +591,11 @@ kind = "check"
         fn enqueue_and_ingest(
             &self,
             rows: &[QueuedNotification],
+            reminded: &[crate::storage::notifications::Reminded],
             batch: IngestBatch<'_>,
             ruler: &mut dyn crate::storage::Ruler,
         ) -> Result<(usize, Vec<PushOutcome>), StorageError> {
-            self.inner.enqueue_and_ingest(rows, batch, ruler)
+            self.inner.enqueue_and_ingest(rows, reminded, batch, ruler)
         }
         fn ingest_group(
             &self,

@@ -350,8 +350,8 @@ type Planned = (proofline_core::model::EventId, EventPayload);
 
 /// What the report says about notices (events read and routines evaluated differ by
 /// design).
-fn notices_of(r: TickReport) -> (usize, usize, usize, usize) {
-    (r.notices_due, r.queued, r.unreachable, r.fired)
+fn notices_of(r: TickReport) -> (usize, usize, usize, usize, usize) {
+    (r.notices_due, r.queued, r.unreachable, r.fired, r.reminded)
 }
 
 /// Runs one scripted scenario on both servers; `incremental` is the one that ticks
@@ -576,4 +576,78 @@ fn the_webhook_hears_of_each_level_once_and_of_no_reminder() {
     assert_eq!(levels_told, fired);
     assert!(levels_told.len() > 20, "{} levels", levels_told.len());
     assert!(reminders_to_phones > 10, "{reminders_to_phones} reminders");
+}
+
+/// Re-notification rounds due to one person at one tick reach each of their phones as one
+/// reminder: the round itself when there is one, a digest of the oldest checks otherwise,
+/// collapsed per person. A round told is not told again, by a later tick or after a
+/// restart.
+#[test]
+fn the_rounds_due_to_a_person_at_once_are_one_reminder_told_once() {
+    use std::collections::BTreeMap;
+
+    use proofline_core::notify::NoticeKind;
+    use proofline_server::storage::notifications::Target;
+
+    let mut server = Server::new();
+    // Sam (harbor's supervisor) is re-notified every 20 minutes of each undone fridge
+    // check; the checks are two hours apart, so their rounds come due together.
+    server.token(1, "sam-phone", true);
+    let mut now = at("2026-03-07T10:01:00Z");
+    let mut digests = 0;
+    for step in 0..60 {
+        if step == 30 {
+            // Same instant again after a restart: what was told is not told again.
+            server.restart();
+            let again = server.tick(now - Duration::minutes(5));
+            assert_eq!((again.queued, again.reminded), (0, 0), "{again:?}");
+        }
+        let before = server.running().notifications(None).expect("outbox").len();
+        let report = server.tick(now);
+        let rows = server.running().notifications(None).expect("outbox");
+        let new = &rows[..rows.len() - before];
+        let reminders: Vec<_> = new
+            .iter()
+            .filter(|r| {
+                matches!(r.target, Target::Push { .. })
+                    && (r.notice.collapse_key.starts_with("reminders-")
+                        || matches!(r.notice.kind, NoticeKind::Escalation { round, .. } if round > 0))
+            })
+            .collect();
+        assert!(reminders.len() <= 1, "one reminder a tick: {reminders:#?}");
+        assert_eq!(report.reminded, reminders.len(), "{report:?}");
+        for reminder in reminders {
+            if reminder.notice.collapse_key.starts_with("reminders-") {
+                digests += 1;
+                let n = &reminder.notice;
+                assert!(
+                    n.title.ends_with("checks still waiting (Harbor Kitchen)"),
+                    "{}",
+                    n.title
+                );
+                assert!(
+                    n.body.starts_with("Not done and not acknowledged: Fridge temperatures (Harbor Kitchen), alerted "),
+                    "{}",
+                    n.body
+                );
+                assert_eq!(n.collapse_key, format!("reminders-{}", n.recipient.0));
+            }
+        }
+        now += Duration::minutes(5);
+    }
+    assert!(digests >= 5, "{digests} digests");
+    // Each row a reminder of rounds due later than the last one's: none told twice.
+    let rows = server.running().notifications(None).expect("outbox");
+    let mut last: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+    for row in rows.iter().rev() {
+        let round = matches!(row.notice.kind, NoticeKind::Escalation { round, .. } if round > 0);
+        let phone = matches!(row.target, Target::Push { .. });
+        if phone && (round || row.notice.collapse_key.starts_with("reminders-")) {
+            let key = row.target.key();
+            if let Some(&before) = last.get(&key) {
+                assert!(row.notice.due_at > before, "{row:#?}");
+            }
+            last.insert(key, row.notice.due_at);
+        }
+    }
 }

@@ -254,7 +254,7 @@ impl ApnsProvider {
             .header("apns-topic", &self.topic)
             .header("apns-push-type", "alert")
             .header("apns-priority", notification.priority.apns())
-            .header("apns-collapse-id", notification.collapse_key())
+            .header("apns-collapse-id", &notification.collapse_key)
             .header(
                 "apns-id",
                 notification.escalation_id.hyphenated().to_string(),

@@ -377,15 +377,16 @@ fn classify(status: u16, body: &str, wait: Option<Duration>) -> Answer {
     Answer::Done(outcome)
 }
 
-/// The `messages:send` body, at most [`MAX_PAYLOAD_BYTES`]. The occurrence id is the
-/// Android `collapse_key` and notification `tag`, and the `apns-collapse-id` for iOS
-/// devices reached through FCM, so one check shows one notification.
+/// The `messages:send` body, at most [`MAX_PAYLOAD_BYTES`]. The notification's collapse
+/// key (an escalation's occurrence id) is the Android `collapse_key` and notification
+/// `tag`, and the `apns-collapse-id` for iOS devices reached through FCM, so one check
+/// shows one notification.
 pub fn message(
     notification: &Notification,
     registration_token: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<u8>, Delivery> {
-    let collapse = notification.collapse_key();
+    let collapse = &notification.collapse_key;
     let data = notification.data();
     let ttl = notification
         .expires_at

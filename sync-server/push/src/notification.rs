@@ -18,9 +18,13 @@ pub struct Notification {
     pub alert_id: Uuid,
     /// The deterministic escalation id; APNs uses it as `apns-id`, webhooks as an idempotency key.
     pub escalation_id: Uuid,
-    /// The occurrence the escalation is about; the collapse key, so a phone shows one
-    /// notification per check (a later level replaces the earlier one).
+    /// The occurrence the escalation is about (tap-to-open).
     pub occurrence_id: Uuid,
+    /// Groups notifications on a phone (`apns-collapse-id`, FCM `collapse_key` and
+    /// `tag`): the occurrence id, so a phone shows one notification per check and a later
+    /// level replaces the earlier one; for a digest of reminders, one per person. At most
+    /// 64 bytes (APNs' limit).
+    pub collapse_key: String,
     /// The site of the occurrence (tap-to-open, grouping).
     pub site_id: Uuid,
     /// The routine of the occurrence (tap-to-open).
@@ -46,11 +50,6 @@ pub struct Notification {
 }
 
 impl Notification {
-    /// The collapse key: the occurrence id (36 bytes, under APNs' 64-byte limit).
-    pub fn collapse_key(&self) -> String {
-        self.occurrence_id.to_string()
-    }
-
     /// The data an app needs to open the right screen on tap, as strings (FCM requires
     /// string values; APNs gets the same keys at the top level of the payload).
     pub fn data(&self) -> BTreeMap<&'static str, String> {

@@ -97,7 +97,7 @@ async fn an_alert_goes_out_over_http2_with_apples_headers_and_a_valid_es256_prov
             ("apns-topic".into(), TOPIC.into()),
         ]
     );
-    assert!(n.collapse_key().len() <= 64);
+    assert!(n.collapse_key.len() <= 64);
     assert_eq!(
         request.header("content-type").as_deref(),
         Some("application/json")

@@ -211,6 +211,7 @@ fn notification(org: &Org, notice: &Notice) -> Notification {
         alert_id: notice.id,
         escalation_id,
         occurrence_id: notice.occurrence.map_or(escalation_id, |o| o.0),
+        collapse_key: notice.collapse_key.clone(),
         site_id: notice.site.0,
         routine_id: notice.routine.0,
         level,

@@ -4,10 +4,12 @@
 //! since its last tick, read in server order, filed by routine), asks the core engine which
 //! notices are due (`proofline_core::notify`: the same code the phones run offline), and
 //! queues the new ones in the durable outbox, one row per notice and device token of the
-//! recipient, and one per level for the webhook when one is configured; the levels that
-//! newly fired are recorded (`escalation_fired` events) in the same transaction. The
-//! outbox key is the notice's deterministic id and the target, so a second tick or a
-//! restart never queues an alert twice.
+//! recipient, and one per level for the webhook when one is configured; re-notification
+//! rounds due to one person at one tick go out as one reminder ([`reminders`]: a digest
+//! when several), and each person's reminder mark moves with them. The levels that newly
+//! fired are recorded (`escalation_fired` events) in the same transaction. The outbox key
+//! is the notice's deterministic id and the target, so a second tick or a restart never
+//! queues an alert twice.
 //!
 //! The engine evaluates a routine only when its notices may have changed since its last
 //! evaluation: new completions or excuses of it, an acknowledgement of one of its levels,
@@ -28,6 +30,7 @@
 //! be delivered as dead letters (`GET /v1/admin/notifications?state=dead`).
 
 pub mod deliver;
+mod reminders;
 pub mod settings;
 
 use std::collections::{HashMap, HashSet};
@@ -55,6 +58,7 @@ use crate::error::ApiError;
 use crate::org::OrgState;
 use crate::storage::StorageError;
 use crate::storage::notifications::{DeliveryState, QueuedNotification, Target};
+use reminders::{Gathered, Marks, is_round};
 
 pub use settings::DispatchSettings;
 
@@ -74,6 +78,9 @@ pub struct TickReport {
     pub notices_due: usize,
     /// Outbox rows queued by this tick (new notices times their targets).
     pub queued: usize,
+    /// People reminded by this tick of re-notification rounds due to them (one reminder
+    /// each, a digest when several rounds came due; see `reminders`).
+    pub reminded: usize,
     /// Due notices whose recipient has no device token and no webhook is configured.
     pub unreachable: usize,
     /// Escalation levels recorded as fired by this tick (`escalation_fired` events, which
@@ -322,6 +329,9 @@ struct Recent {
     level_of: FxHashMap<EscalationId, RoutineId>,
     /// Keys (notice id, target key) of every row in the outbox; `None` until loaded.
     queued: Option<Queued>,
+    /// How far each person has been reminded of re-notification rounds; loaded with
+    /// `queued`.
+    marks: Marks,
     /// Escalation levels recorded as fired (read back from the log, and written).
     fired: FxHashSet<EscalationId>,
     /// The org the routines were last evaluated against.
@@ -578,6 +588,7 @@ impl Dispatcher {
                 queued.insert(notice, target);
             }
             recent.queued = Some(queued);
+            recent.marks = Marks::from_stored(app.storage.reminded()?);
         }
         let org_state = app.org();
         let org = org_state.org();
@@ -634,6 +645,7 @@ impl Dispatcher {
             level_of,
             fired: recorded,
             queued,
+            marks,
             targets,
             org: evaluated_against,
             ..
@@ -659,6 +671,7 @@ impl Dispatcher {
             acks,
             recorded,
             queued,
+            marks,
             targets_of,
             webhook_key: has_webhook.then_some(webhook_key),
         };
@@ -698,6 +711,8 @@ impl Dispatcher {
         let mut row_keys = Vec::new();
         // The webhook hears of each level once, not once per recipient.
         let mut told_webhook = FxHashSet::default();
+        // Re-notification rounds: one reminder per person, once all are gathered.
+        let mut rounds = Gathered::default();
         for notice in due {
             if has_webhook {
                 let id = webhook_notice_id(&notice.kind);
@@ -720,6 +735,12 @@ impl Dispatcher {
             if targets.is_empty() && !has_webhook {
                 report.unreachable += 1;
             }
+            if is_round(&notice.kind) {
+                if !targets.is_empty() && !marks.told(notice.recipient, notice.due_at) {
+                    rounds.add(notice);
+                }
+                continue;
+            }
             for (target, number) in targets {
                 if !queued.contains(notice.id, *number) {
                     rows.push(queued_row(notice.clone(), target.clone(), now));
@@ -727,12 +748,27 @@ impl Dispatcher {
                 }
             }
         }
+        let mut reminded = Vec::new();
+        for (notice, mark) in rounds.into_reminders(org, now) {
+            let targets = targets_of
+                .get(&notice.recipient)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for (target, number) in targets {
+                if !queued.contains(notice.id, *number) {
+                    rows.push(queued_row(notice.clone(), target.clone(), now));
+                    row_keys.push((notice.id, *number));
+                }
+            }
+            reminded.push(mark);
+        }
         report.evaluating = started.elapsed();
         // The new rows and the levels they fire, in one transaction: kept together or not
         // at all (then the next tick finds them new again).
         let ids: Vec<EscalationId> = fired.iter().map(|(_, f)| f.escalation).collect();
         (report.queued, report.fired) = app.queue_and_record(
             &rows,
+            &reminded,
             fired
                 .into_iter()
                 .map(|(site, f)| (site, EventPayload::EscalationFired(f)))
@@ -742,6 +778,8 @@ impl Dispatcher {
         for (notice, target) in row_keys {
             queued.insert(notice, target);
         }
+        marks.advance(&reminded);
+        report.reminded = reminded.len();
         app.metrics
             .notifications_queued
             .fetch_add(report.queued as u64, Ordering::Relaxed);
@@ -792,6 +830,8 @@ struct Known<'a> {
     /// Levels recorded as fired.
     recorded: &'a FxHashSet<EscalationId>,
     queued: &'a Queued,
+    /// How far each person has been reminded.
+    marks: &'a Marks,
     targets_of: &'a TargetsOf,
     /// The webhook's target number, when one is configured.
     webhook_key: Option<u32>,
@@ -832,19 +872,24 @@ impl Known<'_> {
             .collect()
     }
 
-    /// Whether the notice `key` is new: its level is not recorded as fired, or a target
-    /// of it has no row for it.
+    /// Whether the notice `key` is new: its level is not recorded as fired, the webhook
+    /// has not heard of the level, or a target of it has no row for it (for a
+    /// re-notification round: its recipient has a target and has not been reminded of
+    /// it).
     fn is_new(&self, key: &NoticeKey) -> bool {
         let unrecorded = matches!(key.kind, NoticeKind::Escalation { escalation, .. }
             if !self.recorded.contains(&escalation));
+        let targets = self.targets_of.get(&key.recipient);
         unrecorded
             || self
                 .webhook_key
                 .is_some_and(|k| !self.queued.contains(webhook_notice_id(&key.kind), k))
-            || self
-                .targets_of
-                .get(&key.recipient)
-                .is_some_and(|ts| ts.iter().any(|(_, k)| !self.queued.contains(key.id, *k)))
+            || if is_round(&key.kind) {
+                targets.is_some_and(|ts| !ts.is_empty())
+                    && !self.marks.told(key.recipient, key.due_at)
+            } else {
+                targets.is_some_and(|ts| ts.iter().any(|(_, k)| !self.queued.contains(key.id, *k)))
+            }
     }
 }
 
@@ -959,6 +1004,7 @@ pub async fn run(app: Arc<AppState>, mut stop: tokio::sync::watch::Receiver<bool
         match tokio::task::spawn_blocking(move || ticking.dispatcher.tick(&ticking, now)).await {
             Ok(Ok(report)) if report.queued > 0 => tracing::info!(
                 queued = report.queued,
+                reminded = report.reminded,
                 due = report.notices_due,
                 unreachable = report.unreachable,
                 evaluated = report.evaluated,

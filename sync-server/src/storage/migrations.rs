@@ -219,6 +219,16 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state = 'pending';
     CREATE INDEX outbox_by_state ON outbox (state);
     ",
+    // 7: how far each person has been reminded. Re-notification rounds due to one person
+    // at one tick go out as one reminder (a digest when there are several), not as a row
+    // per check and device; what was told is kept as the due time of the latest round it
+    // covered (microseconds since the epoch), so a restart does not tell it again.
+    "
+    CREATE TABLE reminded (
+        person  TEXT PRIMARY KEY,
+        through INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version a fully migrated database has.

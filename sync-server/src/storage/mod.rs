@@ -403,14 +403,16 @@ pub trait Storage: NotificationStore + Send + Sync {
     ) -> Result<Vec<PushOutcome>, StorageError>;
 
     /// Queues `rows` in the notification outbox (as [`NotificationStore::enqueue`]: a
-    /// queued key is left as it is) and records `batch` (as [`Storage::ingest`]) in one
+    /// queued key is left as it is), moves each person's reminder mark in `reminded`
+    /// forward (never back) and records `batch` (as [`Storage::ingest`]) in one
     /// transaction, durable at its one commit: the escalation dispatcher's write of a
-    /// tick, whose new alerts and the levels they record as fired are kept together or
-    /// not at all. Returns how many rows were new and the batch's outcomes (none when the
-    /// batch has no event).
+    /// tick, whose new alerts, the reminders they tell and the levels they record as fired
+    /// are kept together or not at all. Returns how many rows were new and the batch's
+    /// outcomes (none when the batch has no event).
     fn enqueue_and_ingest(
         &self,
         rows: &[QueuedNotification],
+        reminded: &[notifications::Reminded],
         batch: IngestBatch<'_>,
         ruler: &mut dyn Ruler,
     ) -> Result<(usize, Vec<PushOutcome>), StorageError>;

@@ -150,6 +150,16 @@ pub struct QueuedNotification {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
+/// How far one person has been reminded: every re-notification round to them due at or
+/// before `through` was told (in a reminder of its own or a digest), and is not told again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reminded {
+    /// The person.
+    pub person: PersonId,
+    /// The due time of the latest round told.
+    pub through: DateTime<Utc>,
+}
+
 /// What one delivery attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attempt {
@@ -189,6 +199,10 @@ pub trait NotificationStore: Send + Sync {
     /// Queues notifications in one transaction, skipping keys already queued; returns how
     /// many were new.
     fn enqueue(&self, rows: &[QueuedNotification]) -> Result<usize, StorageError>;
+
+    /// How far each person has been reminded: the due time of the latest re-notification
+    /// round told to them (see [`Reminded`]).
+    fn reminded(&self) -> Result<Vec<Reminded>, StorageError>;
 
     /// Pending notifications whose next attempt is due at `now`, oldest first, at most
     /// `limit`.

@@ -30,7 +30,7 @@ use super::{
     PriorRuling, PullPage, RecordedOutcome, Redeemed, RejectedRuling, Ruler, Ruling, Storage,
     StorageError, StoredBlob, StoredEvent, migrations,
 };
-use crate::storage::notifications::{NotificationStore as _, QueuedNotification};
+use crate::storage::notifications::{QueuedNotification, Reminded};
 
 mod notifications;
 
@@ -325,18 +325,24 @@ impl Storage for SqliteStorage {
     fn enqueue_and_ingest(
         &self,
         rows: &[QueuedNotification],
+        reminded: &[Reminded],
         batch: IngestBatch<'_>,
         ruler: &mut dyn Ruler,
     ) -> Result<(usize, Vec<PushOutcome>), StorageError> {
-        if batch.events.is_empty() {
-            return Ok((self.enqueue(rows)?, Vec::new()));
+        if rows.is_empty() && reminded.is_empty() && batch.events.is_empty() {
+            return Ok((0, Vec::new()));
         }
         let mut conn = self.writer();
         // As `enqueue`: a long log starts over before a large write.
         self.let_wal_restart(&conn);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let queued = notifications::enqueue_in(&tx, rows)?;
-        let outcomes = ingest_in(&tx, &mut WriteStatements::prepare(&tx)?, batch, ruler)?;
+        notifications::remind_in(&tx, reminded)?;
+        let outcomes = if batch.events.is_empty() {
+            Vec::new()
+        } else {
+            ingest_in(&tx, &mut WriteStatements::prepare(&tx)?, batch, ruler)?
+        };
         tx.commit()?;
         Ok((queued, outcomes))
     }

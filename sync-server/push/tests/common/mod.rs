@@ -222,6 +222,7 @@ pub fn notification() -> Notification {
         alert_id: Uuid::parse_str("0191f7a2-5b6c-7d8e-9f00-aabbccddeeff").unwrap(),
         escalation_id: Uuid::parse_str("0191f7a2-5b6c-7d8e-9f00-112233445566").unwrap(),
         occurrence_id: Uuid::parse_str("6f1c2b3a-4d5e-5f60-8a7b-9c0d1e2f3a4b").unwrap(),
+        collapse_key: "6f1c2b3a-4d5e-5f60-8a7b-9c0d1e2f3a4b".into(),
         site_id: Uuid::parse_str("11111111-2222-5333-8444-555555555555").unwrap(),
         routine_id: Uuid::parse_str("aaaaaaaa-bbbb-5ccc-8ddd-eeeeeeeeeeee").unwrap(),
         level: 1,

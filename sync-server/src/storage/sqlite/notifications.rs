@@ -13,7 +13,8 @@ use uuid::Uuid;
 use super::{SqliteStorage, parse_time, parse_uuid, timestamp};
 use crate::storage::StorageError;
 use crate::storage::notifications::{
-    Attempt, DeliveryState, NotificationStore, PushPlatform, PushToken, QueuedNotification, Target,
+    Attempt, DeliveryState, NotificationStore, PushPlatform, PushToken, QueuedNotification,
+    Reminded, Target,
 };
 
 /// The columns [`queued_from_row`] reads, in order (`o` the outbox, `t` its target).
@@ -74,6 +75,11 @@ pub(super) const LIST_IN_STATE_QUERY: &str = concat!(
 
 /// The key of every row: (notice, target id).
 pub(super) const QUEUED_KEYS_QUERY: &str = "SELECT notice, target FROM outbox";
+
+/// Moves person `?1`'s reminder mark to `?2`, never back.
+pub(super) const REMIND_UPSERT: &str = "
+    INSERT INTO reminded (person, through) VALUES (?1, ?2)
+    ON CONFLICT (person) DO UPDATE SET through = max(through, excluded.through)";
 
 /// Marks row `(?1, ?2)` sent at `?3`.
 pub(super) const SENT_UPDATE: &str = concat!(
@@ -189,6 +195,22 @@ impl NotificationStore for SqliteStorage {
         Ok(new)
     }
 
+    fn reminded(&self) -> Result<Vec<Reminded>, StorageError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare("SELECT person, through FROM reminded")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            let mut marks = Vec::new();
+            for row in rows {
+                let (person, through) = row?;
+                marks.push(Reminded {
+                    person: PersonId(parse_uuid("reminded person", &person)?),
+                    through: instant("reminded through", through)?,
+                });
+            }
+            Ok(marks)
+        })
+    }
+
     fn due_notifications(
         &self,
         now: DateTime<Utc>,
@@ -269,6 +291,18 @@ pub(super) fn enqueue_in(
     // once, front to back.
     keyed.sort_unstable_by_key(|&(notice, target, _)| (notice, target));
     insert_rows(conn, &keyed)
+}
+
+/// Moves the reminder marks in `reminded` forward within the caller's transaction.
+pub(super) fn remind_in(conn: &Connection, reminded: &[Reminded]) -> Result<(), StorageError> {
+    if reminded.is_empty() {
+        return Ok(());
+    }
+    let mut upsert = conn.prepare_cached(REMIND_UPSERT)?;
+    for mark in reminded {
+        upsert.execute(params![mark.person.to_string(), micros(mark.through)])?;
+    }
+    Ok(())
 }
 
 /// A row to queue: its notice id, its target's id, the row.
@@ -654,5 +688,28 @@ mod tests {
             storage.due_notifications(at(60, 0), 10).expect("due").len(),
             1
         );
+    }
+
+    #[test]
+    fn a_reminder_mark_only_moves_forward_and_survives_a_reopen() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (sam, kim) = (PersonId(Uuid::from_u128(1)), PersonId(Uuid::from_u128(2)));
+        let mark = |person, through| Reminded { person, through };
+        {
+            let storage = SqliteStorage::open(dir.path()).expect("open");
+            let write = |marks: &[Reminded]| {
+                let mut conn = storage.writer();
+                let tx = conn.transaction().expect("tx");
+                remind_in(&tx, marks).expect("marks");
+                tx.commit().expect("commit");
+            };
+            write(&[mark(sam, at(20, 0)), mark(kim, at(15, 0))]);
+            // An older mark (a tick that gathered fewer rounds) does not move it back.
+            write(&[mark(sam, at(10, 0)), mark(kim, at(30, 0))]);
+        }
+        let storage = SqliteStorage::open(dir.path()).expect("reopen");
+        let mut marks = storage.reminded().expect("marks");
+        marks.sort_by_key(|m| m.person);
+        assert_eq!(marks, vec![mark(sam, at(20, 0)), mark(kim, at(30, 0))]);
     }
 }
