@@ -108,10 +108,22 @@ impl Org {
             .unwrap_or_else(|| id.to_string())
     }
 
-    /// People holding `role` at `site`, in definition order.
+    /// People holding `role` at `site`, in definition order (through the index: those
+    /// holding any role there, a handful of a large org's people).
     pub fn people_with_role(&self, site: SiteId, role: Role) -> impl Iterator<Item = &Person> {
-        self.people
-            .iter()
+        let works_here = |at: &usize| {
+            self.people
+                .get(*at)
+                .is_some_and(|p| p.role_at(site).is_some())
+        };
+        let mut at = self.index.people_at(self, site);
+        if !at.iter().all(works_here) {
+            // The list changed in place since the index was built (reordered, say).
+            self.index.forget();
+            at = self.index.people_at(self, site);
+        }
+        at.into_iter()
+            .filter_map(|at| self.people.get(at))
             .filter(move |p| p.role_at(site) == Some(role))
     }
 }
@@ -124,13 +136,17 @@ fn find_at<T>(items: &[T], at: Option<usize>, is: impl Fn(&T) -> bool) -> Option
     }
 }
 
-/// Positions of an [`Org`]'s sites, people and routines by id, built at the first lookup.
+/// Positions of an [`Org`]'s sites, people and routines by id, and of the people holding
+/// a role at each site, built at the first lookup.
 ///
-/// The engine looks people and sites up by id for every notice it words (thousands of
-/// people in a large org). The org's lists are public and may change after the index
-/// was built: it is built again when a list's length changed, and a lookup checks that
-/// the entry at the recorded position still has the id and scans otherwise, so a stale
-/// index costs time, never a wrong answer.
+/// The engine looks people and sites up by id for every notice it words, and a site's
+/// people by role for every routine it evaluates (thousands of people in a large org).
+/// The org's lists are public and may change after the index was built: it is built again
+/// when a list's length changed, and a lookup by id checks that the entry at the recorded
+/// position still has the id and scans otherwise, so a stale position costs time, never a
+/// wrong answer. A person's roles changed in place (the list's length unchanged) are
+/// another matter: whoever changes them calls [`OrgIndex::forget`], as
+/// [`crate::store::apply_definition`] does.
 #[derive(Debug, Default)]
 pub struct OrgIndex {
     positions: std::sync::RwLock<Option<Positions>>,
@@ -144,6 +160,8 @@ struct Positions {
     sites: HashMap<Uuid, usize>,
     people: HashMap<Uuid, usize>,
     routines: HashMap<Uuid, usize>,
+    /// By site id: the positions of the people holding a role there, in order.
+    people_at: HashMap<Uuid, Vec<usize>>,
 }
 
 impl Positions {
@@ -155,11 +173,21 @@ impl Positions {
             }
             positions
         }
+        let mut people_at: HashMap<Uuid, Vec<usize>> = HashMap::new();
+        for (i, person) in org.people.iter().enumerate() {
+            for role in &person.roles {
+                let at = people_at.entry(role.site.0).or_default();
+                if at.last() != Some(&i) {
+                    at.push(i);
+                }
+            }
+        }
         Positions {
             lengths: lengths(org),
             sites: first_positions(org.sites.iter().map(|s| s.id.0)),
             people: first_positions(org.people.iter().map(|p| p.id.0)),
             routines: first_positions(org.routines.iter().map(|r| r.id.0)),
+            people_at,
         }
     }
 }
@@ -177,18 +205,40 @@ impl OrgIndex {
         list: fn(&Positions) -> &HashMap<Uuid, usize>,
         id: Uuid,
     ) -> Option<usize> {
+        self.read(org, |positions| list(positions).get(&id).copied())
+    }
+
+    /// The positions of the people holding a role at `site`, in order.
+    fn people_at(&self, org: &Org, site: SiteId) -> Vec<usize> {
+        self.read(org, |positions| {
+            positions
+                .people_at
+                .get(&site.0)
+                .cloned()
+                .unwrap_or_default()
+        })
+    }
+
+    /// `read` of the index, built (again) first when missing or built for other lengths.
+    fn read<T>(&self, org: &Org, read: impl Fn(&Positions) -> T) -> T {
         {
             let built = self.positions.read().unwrap_or_else(|e| e.into_inner());
             if let Some(positions) = built.as_ref()
                 && positions.lengths == lengths(org)
             {
-                return list(positions).get(&id).copied();
+                return read(positions);
             }
         }
         let positions = Positions::of(org);
-        let at = list(&positions).get(&id).copied();
+        let value = read(&positions);
         *self.positions.write().unwrap_or_else(|e| e.into_inner()) = Some(positions);
-        at
+        value
+    }
+
+    /// Drops what was built, so the next lookup builds it again: call after changing an
+    /// entry of the org's lists in place (a person's roles above all).
+    pub fn forget(&self) {
+        *self.positions.write().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
 

@@ -52,3 +52,64 @@ fn lookups_stay_right_when_the_lists_change_after_the_index_was_built() {
     assert_eq!(copy, org);
     assert_eq!(copy.person_name(renamed), "Renamed");
 }
+
+#[test]
+fn a_sites_people_by_role_stay_right_when_people_change_after_the_index_was_built() {
+    use proofline_core::model::SiteRole;
+    use proofline_core::store::{EventPayload, apply_definition};
+
+    let mut org = harbor().org;
+    let site = org.sites[0].id;
+    let leads = |org: &proofline_core::model::Org, role| {
+        org.people_with_role(site, role)
+            .map(|p| p.name.clone())
+            .collect::<Vec<_>>()
+    };
+    let before = leads(&org, Role::Lead);
+    assert!(!before.is_empty(), "the fixture has a lead");
+
+    // Redefined (same list length) away from the site, then back as its lead: the index
+    // is dropped and rebuilt each time.
+    let mut promoted = org
+        .people
+        .iter()
+        .find(|p| p.role_at(site) == Some(Role::Staff))
+        .cloned()
+        .expect("staff");
+    promoted.roles.retain(|r| r.site != site);
+    apply_definition(&mut org, &EventPayload::PersonDefined(promoted.clone()));
+    assert_eq!(leads(&org, Role::Lead), before);
+    promoted.roles.push(SiteRole {
+        site,
+        role: Role::Lead,
+    });
+    apply_definition(&mut org, &EventPayload::PersonDefined(promoted.clone()));
+    let after = leads(&org, Role::Lead);
+    assert!(after.contains(&promoted.name), "{after:?}");
+    assert_eq!(after.len(), before.len() + 1);
+
+    // Reordered in place: still every lead, in the new order.
+    org.people.reverse();
+    let mut expected: Vec<_> = org
+        .people
+        .iter()
+        .filter(|p| p.role_at(site) == Some(Role::Lead))
+        .map(|p| p.name.clone())
+        .collect();
+    assert_eq!(leads(&org, Role::Lead), expected);
+
+    // Changed in place by hand, then told: found.
+    let last = org.people.len() - 1;
+    org.people[last].roles = vec![SiteRole {
+        site,
+        role: Role::Lead,
+    }];
+    org.index.forget();
+    expected = org
+        .people
+        .iter()
+        .filter(|p| p.role_at(site) == Some(Role::Lead))
+        .map(|p| p.name.clone())
+        .collect();
+    assert_eq!(leads(&org, Role::Lead), expected);
+}

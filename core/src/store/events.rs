@@ -173,7 +173,11 @@ pub fn apply_definition(org: &mut Org, payload: &EventPayload) {
         },
         EventPayload::PersonDefined(person) => {
             match org.people.iter_mut().find(|p| p.id == person.id) {
-                Some(existing) => *existing = person.clone(),
+                Some(existing) => {
+                    *existing = person.clone();
+                    // Their roles may have changed: the index of who works where is stale.
+                    org.index.forget();
+                }
                 None => org.people.push(person.clone()),
             }
         }
