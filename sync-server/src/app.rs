@@ -172,14 +172,14 @@ impl AppState {
     /// forward and records the server's own work events `entries` (the escalation levels
     /// a dispatcher tick found fired) in its chain, in one transaction: the alerts, the
     /// reminders they tell and the levels they fire are kept together or not at all, with
-    /// one commit. Returns the rows queued and the events recorded. Blocking.
+    /// one commit. Blocking.
     pub fn queue_and_record(
         &self,
         rows: &[QueuedNotification],
         reminded: &[Reminded],
         entries: Vec<(SiteId, EventPayload)>,
         now: DateTime<Utc>,
-    ) -> Result<(usize, usize), ApiError> {
+    ) -> Result<QueuedAndRecorded, ApiError> {
         if entries.is_empty() {
             let (queued, _) = self.storage.enqueue_and_ingest(
                 rows,
@@ -187,7 +187,11 @@ impl AppState {
                 self.own_batch(&[], now),
                 &mut ServerChainRuler,
             )?;
-            return Ok((queued, 0));
+            return Ok(QueuedAndRecorded {
+                queued,
+                recorded: 0,
+                server_seqs: None,
+            });
         }
         let _guard = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
         let events = self.seal_own(entries, now)?;
@@ -197,7 +201,16 @@ impl AppState {
             self.own_batch(&events, now),
             &mut ServerChainRuler,
         )?;
-        Ok((queued, accepted(events, &outcomes)?.len()))
+        let recorded = accepted(events, &outcomes)?.len();
+        let seq = |outcome: Option<&PushOutcome>| match outcome {
+            Some(PushOutcome::Accepted { server_seq }) => Some(*server_seq),
+            _ => None,
+        };
+        Ok(QueuedAndRecorded {
+            queued,
+            recorded,
+            server_seqs: seq(outcomes.first()).zip(seq(outcomes.last())),
+        })
     }
 
     /// Seals `entries` into the server's chain (authored by the admin pseudo-person) and
@@ -257,6 +270,18 @@ impl AppState {
             clock_skew_ms: None,
         }
     }
+}
+
+/// What [`AppState::queue_and_record`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueuedAndRecorded {
+    /// Outbox rows that were new.
+    pub queued: usize,
+    /// The server's own events recorded.
+    pub recorded: usize,
+    /// Their first and last `server_seq` (one transaction under the ingest lock: every
+    /// seq between is theirs), when there were any.
+    pub server_seqs: Option<(u64, u64)>,
 }
 
 /// The server's own `events`, each of which its storage must have accepted (its chain has

@@ -640,6 +640,7 @@ impl Dispatcher {
         let has_webhook = self.webhook.is_some();
         let horizon = now.checked_sub_signed(retain());
         let Recent {
+            cursor,
             routines,
             acks,
             level_of,
@@ -766,7 +767,7 @@ impl Dispatcher {
         // The new rows and the levels they fire, in one transaction: kept together or not
         // at all (then the next tick finds them new again).
         let ids: Vec<EscalationId> = fired.iter().map(|(_, f)| f.escalation).collect();
-        (report.queued, report.fired) = app.queue_and_record(
+        let written = app.queue_and_record(
             &rows,
             &reminded,
             fired
@@ -775,6 +776,14 @@ impl Dispatcher {
                 .collect(),
             now,
         )?;
+        (report.queued, report.fired) = (written.queued, written.recorded);
+        // The fired levels just recorded come right after what was read (nothing was
+        // accepted in between): they are known, so the next tick need not read them back.
+        if let Some((first, last)) = written.server_seqs
+            && first == *cursor + 1
+        {
+            *cursor = last;
+        }
         for (notice, target) in row_keys {
             queued.insert(notice, target);
         }
