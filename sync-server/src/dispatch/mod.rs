@@ -34,7 +34,7 @@ mod reminders;
 pub mod settings;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -677,26 +677,10 @@ impl Dispatcher {
             webhook_key: has_webhook.then_some(webhook_key),
         };
         // Routines are evaluated independently of each other: in parallel when there are
-        // enough of them (a quarter hour at which something comes due everywhere), each
-        // thread a contiguous run of the plan, so the answers stay in definition order.
+        // enough of them (a quarter hour at which something comes due everywhere).
         let threads = evaluation_threads(plan.len(), self.parallel_from);
-        let chunk = plan.len().div_ceil(threads).max(1);
-        let mut evaluated: Vec<(RoutineId, bool, RoutineNotices)> = if threads > 1 {
-            std::thread::scope(|scope| {
-                let known = &known;
-                let workers: Vec<_> = plan
-                    .chunks(chunk)
-                    .map(|part| scope.spawn(move || known.evaluate(org, part, now)))
-                    .collect();
-                let mut all = Vec::with_capacity(plan.len());
-                for worker in workers {
-                    match worker.join() {
-                        Ok(part) => all.extend(part),
-                        Err(panic) => std::panic::resume_unwind(panic),
-                    }
-                }
-                all
-            })
+        let mut evaluated = if threads > 1 {
+            known.evaluate_in_parallel(org, &plan, now, threads)
         } else {
             known.evaluate(org, &plan, now)
         };
@@ -819,6 +803,8 @@ impl Dispatcher {
 pub(crate) const PARALLEL_FROM: usize = 256;
 /// At most this many threads evaluate routines.
 const MAX_EVALUATION_THREADS: usize = 4;
+/// Routines a thread evaluating in parallel takes at a time.
+const EVALUATION_PIECE: usize = 16;
 
 /// How many threads evaluate `routines` routines: one, or the machine's cores (up to
 /// [`MAX_EVALUATION_THREADS`]) when there are at least `parallel_from`.
@@ -879,6 +865,44 @@ impl Known<'_> {
                 (routine.id, partial, found)
             })
             .collect()
+    }
+
+    /// [`Known::evaluate`] on `threads` threads (this one and `threads - 1` more), each
+    /// taking the next [`EVALUATION_PIECE`] routines of the plan as it finishes the last
+    /// (routines differ in work: a re-notifying one has dozens of occurrences to word), the
+    /// answers put back in plan order.
+    fn evaluate_in_parallel(
+        &self,
+        org: &Org,
+        plan: &[(&Routine, bool)],
+        now: DateTime<Utc>,
+        threads: usize,
+    ) -> Vec<(RoutineId, bool, RoutineNotices)> {
+        let pieces: Vec<_> = plan.chunks(EVALUATION_PIECE).collect();
+        let next = AtomicUsize::new(0);
+        let work = || {
+            let mut done = Vec::new();
+            loop {
+                let at = next.fetch_add(1, Ordering::Relaxed);
+                let Some(piece) = pieces.get(at) else {
+                    return done;
+                };
+                done.push((at, self.evaluate(org, piece, now)));
+            }
+        };
+        let mut done = std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+            let mut done = work();
+            for helper in helpers {
+                match helper.join() {
+                    Ok(part) => done.extend(part),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            done
+        });
+        done.sort_unstable_by_key(|(at, _)| *at);
+        done.into_iter().flat_map(|(_, part)| part).collect()
     }
 
     /// Whether the notice `key` is new: its level is not recorded as fired, the webhook
