@@ -216,23 +216,32 @@ impl RoutineState {
         now: DateTime<Utc>,
         level_of: &mut FxHashMap<EscalationId, RoutineId>,
     ) {
-        // Forget what the evaluation replaced (or, whole, everything) and what left the
-        // look-back; a settled occurrence keeps what it had.
-        let kept_from = found.kept_from;
-        self.occurrences.retain(|_, kept| {
-            let keep = partial && kept.settled(now) && kept.due_at >= kept_from;
-            if !keep {
-                for level in &kept.escalations {
-                    if level_of.get(level) == Some(&routine) {
-                        level_of.remove(level);
-                    }
+        // What the evaluation found replaces what it had; its levels (the same ids when
+        // the occurrence was evaluated before, as it nearly always was) are filed under
+        // the routine.
+        let forget = |levels: &[EscalationId],
+                      level_of: &mut FxHashMap<EscalationId, RoutineId>| {
+            for level in levels {
+                if level_of.get(level) == Some(&routine) {
+                    level_of.remove(level);
                 }
             }
-            keep
-        });
+        };
+        let mut fresh = FxHashSet::default();
         for o in found.occurrences {
-            for &level in &o.escalations {
-                level_of.insert(level, routine);
+            fresh.insert(o.occurrence);
+            let filed = match self.occurrences.get(&o.occurrence) {
+                Some(old) if old.escalations == o.escalations => true,
+                Some(old) => {
+                    forget(&old.escalations, level_of);
+                    false
+                }
+                None => false,
+            };
+            if !filed {
+                for &level in &o.escalations {
+                    level_of.insert(level, routine);
+                }
             }
             self.occurrences.insert(
                 o.occurrence,
@@ -245,6 +254,17 @@ impl RoutineState {
                 },
             );
         }
+        // Forget what the evaluation did not find again (whole: everything else) and what
+        // left the look-back; a settled occurrence keeps what it had.
+        let kept_from = found.kept_from;
+        self.occurrences.retain(|occurrence, kept| {
+            let keep = fresh.contains(occurrence)
+                || (partial && kept.settled(now) && kept.due_at >= kept_from);
+            if !keep {
+                forget(&kept.escalations, level_of);
+            }
+            keep
+        });
         self.due = found.repeat_failure_due
             + self
                 .occurrences
