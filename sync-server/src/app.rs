@@ -24,7 +24,7 @@ use crate::metrics::Metrics;
 use crate::org::OrgState;
 use crate::ruling::ServerChainRuler;
 use crate::storage::notifications::{QueuedNotification, Reminded};
-use crate::storage::{IngestBatch, PreparedEvent, Storage};
+use crate::storage::{ChainHead, IngestBatch, OwnEvents, PreparedEvent, Storage, StorageError};
 use crate::writer::Writer;
 use crate::{admin, blobs, enroll, http, push_tokens, sync};
 
@@ -181,35 +181,47 @@ impl AppState {
         now: DateTime<Utc>,
     ) -> Result<QueuedAndRecorded, ApiError> {
         if entries.is_empty() {
-            let (queued, _) = self.storage.enqueue_and_ingest(
-                rows,
-                reminded,
-                self.own_batch(&[], now),
-                &mut ServerChainRuler,
-            )?;
+            let written =
+                self.storage
+                    .enqueue_and_ingest(rows, reminded, None, &mut ServerChainRuler)?;
             return Ok(QueuedAndRecorded {
-                queued,
+                queued: written.queued,
                 recorded: 0,
                 server_seqs: None,
             });
         }
         let _guard = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
-        let events = self.seal_own(entries, now)?;
-        let (queued, outcomes) = self.storage.enqueue_and_ingest(
-            rows,
-            reminded,
-            self.own_batch(&events, now),
-            &mut ServerChainRuler,
-        )?;
-        let recorded = accepted(events, &outcomes)?.len();
+        let head = self.storage.chain_head(self.server_device)?;
+        let device = self.server_device;
+        // The events are sealed (a hash chain: one after the other) on a second thread
+        // while this one writes the rows.
+        let written = std::thread::scope(|scope| {
+            let mut sealing = Some(scope.spawn(move || seal_chain(device, head, entries, now)));
+            let mut sealed = || match sealing.take().map(std::thread::ScopedJoinHandle::join) {
+                Some(Ok(events)) => events.map_err(StorageError::from),
+                Some(Err(panic)) => std::panic::resume_unwind(panic),
+                None => Ok(Vec::new()),
+            };
+            self.storage.enqueue_and_ingest(
+                rows,
+                reminded,
+                Some(OwnEvents {
+                    device,
+                    now,
+                    sealed: &mut sealed,
+                }),
+                &mut ServerChainRuler,
+            )
+        })?;
         let seq = |outcome: Option<&PushOutcome>| match outcome {
             Some(PushOutcome::Accepted { server_seq }) => Some(*server_seq),
             _ => None,
         };
+        let server_seqs = seq(written.outcomes.first()).zip(seq(written.outcomes.last()));
         Ok(QueuedAndRecorded {
-            queued,
-            recorded,
-            server_seqs: seq(outcomes.first()).zip(seq(outcomes.last())),
+            queued: written.queued,
+            recorded: accepted(written.events, &written.outcomes)?.len(),
+            server_seqs,
         })
     }
 
@@ -235,32 +247,10 @@ impl AppState {
         now: DateTime<Utc>,
     ) -> Result<Vec<PreparedEvent>, ApiError> {
         let head = self.storage.chain_head(self.server_device)?;
-        let mut prev = head.hash;
-        let mut events = Vec::with_capacity(entries.len());
-        for ((site, payload), seq) in entries.into_iter().zip(head.seq + 1..) {
-            // A payload that names its event (as work events do) keeps that id.
-            let id = match &payload {
-                EventPayload::EscalationFired(f) => f.id,
-                _ => new_event_id(now),
-            };
-            let event = Event::seal(
-                id,
-                site,
-                admin_person(),
-                self.server_device,
-                seq,
-                now,
-                payload,
-                prev,
-            )
-            .map_err(|e| ApiError::internal("sealing a server event", e))?;
-            prev = event.hash.clone();
-            events.push(PreparedEvent::checked(event));
-        }
-        Ok(events)
+        seal_chain(self.server_device, head, entries, now)
+            .map_err(|e| ApiError::internal("sealing a server event", e))
     }
 
-    /// The server's sealed `events` as a batch of its own chain.
     fn own_batch<'e>(&self, events: &'e [PreparedEvent], now: DateTime<Utc>) -> IngestBatch<'e> {
         IngestBatch {
             device: self.server_device,
@@ -270,6 +260,29 @@ impl AppState {
             clock_skew_ms: None,
         }
     }
+}
+
+/// `entries` sealed as the events of the server's chain `device` that follow `head`
+/// (authored by the admin pseudo-person, at `now`).
+fn seal_chain(
+    device: DeviceId,
+    head: ChainHead,
+    entries: Vec<(SiteId, EventPayload)>,
+    now: DateTime<Utc>,
+) -> Result<Vec<PreparedEvent>, serde_json::Error> {
+    let mut prev = head.hash;
+    let mut events = Vec::with_capacity(entries.len());
+    for ((site, payload), seq) in entries.into_iter().zip(head.seq + 1..) {
+        // A payload that names its event (as work events do) keeps that id.
+        let id = match &payload {
+            EventPayload::EscalationFired(f) => f.id,
+            _ => new_event_id(now),
+        };
+        let event = Event::seal(id, site, admin_person(), device, seq, now, payload, prev)?;
+        prev = event.hash.clone();
+        events.push(PreparedEvent::checked(event));
+    }
+    Ok(events)
 }
 
 /// What [`AppState::queue_and_record`] wrote.

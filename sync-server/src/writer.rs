@@ -504,7 +504,7 @@ kind = "check"
     /// The server's SQLite storage, except that recording a push of one device fails
     /// after writing it (a half-written push).
     use crate::storage::notifications::{
-        Attempt, DeliveryState, PushPlatform, PushToken, QueuedNotification, Target,
+        Attempt, DeliveryState, PushPlatform, PushToken, QueuedNotification,
     };
 
     struct FailingFor {
@@ -566,7 +566,7 @@ kind = "check"
         }
         fn record_attempts(
             &self,
-            attempts: &[(Uuid, Target, Attempt)],
+            attempts: &[(crate::storage::notifications::RowKey, Attempt)],
             gone: &[(PushPlatform, String)],
         ) -> Result<usize, StorageError> {
             self.inner.record_attempts(attempts, gone)
@@ -592,10 +592,10 @@ kind = "check"
             &self,
             rows: &[QueuedNotification],
             reminded: &[crate::storage::notifications::Reminded],
-            batch: IngestBatch<'_>,
+            own: Option<crate::storage::OwnEvents<'_>>,
             ruler: &mut dyn crate::storage::Ruler,
-        ) -> Result<(usize, Vec<PushOutcome>), StorageError> {
-            self.inner.enqueue_and_ingest(rows, reminded, batch, ruler)
+        ) -> Result<crate::storage::QueuedAndIngested, StorageError> {
+            self.inner.enqueue_and_ingest(rows, reminded, own, ruler)
         }
         fn ingest_group(
             &self,

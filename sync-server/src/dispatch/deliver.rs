@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 
 use crate::app::AppState;
 use crate::storage::StorageError;
-use crate::storage::notifications::{Attempt, PushPlatform, QueuedNotification, Target};
+use crate::storage::notifications::{Attempt, PushPlatform, QueuedNotification, RowKey, Target};
 
 /// Rows fetched (and attempts made at once) per round.
 const ROUND: usize = 64;
@@ -96,8 +96,7 @@ pub async fn deliver_due(
                     _ => None,
                 };
                 batch.push(Recorded {
-                    notice: row.notice.id,
-                    target: row.target,
+                    row: RowKey::of(&row),
                     attempt,
                     gone,
                 });
@@ -106,7 +105,7 @@ pub async fn deliver_due(
             let (batch, removed) = tokio::task::spawn_blocking(move || {
                 let attempts: Vec<_> = batch
                     .iter()
-                    .map(|r| (r.notice, r.target.clone(), r.attempt.clone()))
+                    .map(|r| (r.row.clone(), r.attempt.clone()))
                     .collect();
                 let gone: Vec<_> = batch.iter().filter_map(|r| r.gone.clone()).collect();
                 let removed = recording.storage.record_attempts(&attempts, &gone)?;
@@ -139,8 +138,7 @@ pub async fn deliver_due(
 
 /// One finished attempt, to record.
 struct Recorded {
-    notice: uuid::Uuid,
-    target: Target,
+    row: RowKey,
     attempt: Attempt,
     /// The push token to forget, when the service said it is gone.
     gone: Option<(PushPlatform, String)>,

@@ -313,6 +313,28 @@ pub struct IngestBatch<'a> {
     pub clock_skew_ms: Option<i64>,
 }
 
+/// The server's own events of a dispatcher tick (see [`Storage::enqueue_and_ingest`]).
+pub struct OwnEvents<'a> {
+    /// The server's chain.
+    pub device: DeviceId,
+    /// The server's clock.
+    pub now: DateTime<Utc>,
+    /// Hands the sealed events over; called once, inside the transaction, after the rows
+    /// are written (so they can be sealed meanwhile).
+    pub sealed: &'a mut dyn FnMut() -> Result<Vec<PreparedEvent>, StorageError>,
+}
+
+/// What [`Storage::enqueue_and_ingest`] wrote.
+#[derive(Debug, Default)]
+pub struct QueuedAndIngested {
+    /// Outbox rows that were new.
+    pub queued: usize,
+    /// The events recorded, as handed over.
+    pub events: Vec<PreparedEvent>,
+    /// Their outcomes, in order.
+    pub outcomes: Vec<PushOutcome>,
+}
+
 /// One accepted event as stored, handed to a pull's visitor (borrowed from the row).
 #[derive(Debug, Clone, Copy)]
 pub struct StoredEvent<'a> {
@@ -404,18 +426,18 @@ pub trait Storage: NotificationStore + Send + Sync {
 
     /// Queues `rows` in the notification outbox (as [`NotificationStore::enqueue`]: a
     /// queued key is left as it is), moves each person's reminder mark in `reminded`
-    /// forward (never back) and records `batch` (as [`Storage::ingest`]) in one
-    /// transaction, durable at its one commit: the escalation dispatcher's write of a
-    /// tick, whose new alerts, the reminders they tell and the levels they record as fired
-    /// are kept together or not at all. Returns how many rows were new and the batch's
-    /// outcomes (none when the batch has no event).
+    /// forward (never back) and records the events `own` hands over once the rows are in
+    /// (as [`Storage::ingest`]), in one transaction, durable at its one commit: the
+    /// escalation dispatcher's write of a tick, whose new alerts, the reminders they tell
+    /// and the levels they record as fired are kept together or not at all. Returns how
+    /// many rows were new, the events and their outcomes (none without `own`).
     fn enqueue_and_ingest(
         &self,
         rows: &[QueuedNotification],
         reminded: &[notifications::Reminded],
-        batch: IngestBatch<'_>,
+        own: Option<OwnEvents<'_>>,
         ruler: &mut dyn Ruler,
-    ) -> Result<(usize, Vec<PushOutcome>), StorageError>;
+    ) -> Result<QueuedAndIngested, StorageError>;
 
     /// A group commit: runs `record` with one write transaction open and, when it returns
     /// `true` and every push it recorded succeeded, commits once: `Ok(true)`. Otherwise the

@@ -150,6 +150,29 @@ pub struct QueuedNotification {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
+/// Which outbox row: its notice (the id, and the due time that leads the outbox's key)
+/// and target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowKey {
+    /// The notice's id.
+    pub notice: Uuid,
+    /// The notice's due time.
+    pub due_at: DateTime<Utc>,
+    /// Where the row goes.
+    pub target: Target,
+}
+
+impl RowKey {
+    /// The key of `row`.
+    pub fn of(row: &QueuedNotification) -> RowKey {
+        RowKey {
+            notice: row.notice.id,
+            due_at: row.notice.due_at,
+            target: row.target.clone(),
+        }
+    }
+}
+
 /// How far one person has been reminded: every re-notification round to them due at or
 /// before `through` was told (in a reminder of its own or a digest), and is not told again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,7 +239,7 @@ pub trait NotificationStore: Send + Sync {
     /// transaction; returns how many tokens were forgotten.
     fn record_attempts(
         &self,
-        attempts: &[(Uuid, Target, Attempt)],
+        attempts: &[(RowKey, Attempt)],
         gone: &[(PushPlatform, String)],
     ) -> Result<usize, StorageError>;
 

@@ -26,9 +26,9 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavio
 use uuid::Uuid;
 
 use super::{
-    ChainHead, DeviceRecord, EnrollmentCode, EventIds, IngestBatch, IngestGroup, Known,
-    PriorRuling, PullPage, RecordedOutcome, Redeemed, RejectedRuling, Ruler, Ruling, Storage,
-    StorageError, StoredBlob, StoredEvent, migrations,
+    ChainHead, DeviceRecord, EnrollmentCode, EventIds, IngestBatch, IngestGroup, Known, OwnEvents,
+    PriorRuling, PullPage, QueuedAndIngested, RecordedOutcome, Redeemed, RejectedRuling, Ruler,
+    Ruling, Storage, StorageError, StoredBlob, StoredEvent, migrations,
 };
 use crate::storage::notifications::{QueuedNotification, Reminded};
 
@@ -326,25 +326,34 @@ impl Storage for SqliteStorage {
         &self,
         rows: &[QueuedNotification],
         reminded: &[Reminded],
-        batch: IngestBatch<'_>,
+        own: Option<OwnEvents<'_>>,
         ruler: &mut dyn Ruler,
-    ) -> Result<(usize, Vec<PushOutcome>), StorageError> {
-        if rows.is_empty() && reminded.is_empty() && batch.events.is_empty() {
-            return Ok((0, Vec::new()));
+    ) -> Result<QueuedAndIngested, StorageError> {
+        if rows.is_empty() && reminded.is_empty() && own.is_none() {
+            return Ok(QueuedAndIngested::default());
         }
         let mut conn = self.writer();
         // As `enqueue`: a long log starts over before a large write.
         self.let_wal_restart(&conn);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let queued = notifications::enqueue_in(&tx, rows)?;
-        notifications::remind_in(&tx, reminded)?;
-        let outcomes = if batch.events.is_empty() {
-            Vec::new()
-        } else {
-            ingest_in(&tx, &mut WriteStatements::prepare(&tx)?, batch, ruler)?
+        let mut written = QueuedAndIngested {
+            queued: notifications::enqueue_in(&tx, rows)?,
+            ..QueuedAndIngested::default()
         };
+        notifications::remind_in(&tx, reminded)?;
+        if let Some(own) = own {
+            written.events = (own.sealed)()?;
+            let batch = IngestBatch {
+                device: own.device,
+                events: &written.events,
+                now: own.now,
+                clock_offset_ms: None,
+                clock_skew_ms: None,
+            };
+            written.outcomes = ingest_in(&tx, &mut WriteStatements::prepare(&tx)?, batch, ruler)?;
+        }
         tx.commit()?;
-        Ok((queued, outcomes))
+        Ok(written)
     }
 
     fn ingest_group(
@@ -1711,7 +1720,7 @@ mod tests {
             (
                 update,
                 &[
-                    "SEARCH outbox USING INDEX outbox_key (notice=? AND target=?)",
+                    "SEARCH outbox USING INDEX outbox_key (due_at=? AND notice=? AND target=?)",
                     "SEARCH outbox_targets USING COVERING INDEX",
                 ][..],
             )

@@ -14,7 +14,7 @@ use super::{SqliteStorage, parse_time, parse_uuid, timestamp};
 use crate::storage::StorageError;
 use crate::storage::notifications::{
     Attempt, DeliveryState, NotificationStore, PushPlatform, PushToken, QueuedNotification,
-    Reminded, Target,
+    Reminded, RowKey, Target,
 };
 
 /// The columns [`queued_from_row`] reads, in order (`o` the outbox, `t` its target).
@@ -25,11 +25,11 @@ macro_rules! queued_columns {
     };
 }
 
-/// The row `(notice ?1, target key ?2)`, in an `UPDATE`'s `WHERE` (a macro so the
-/// statements below are constants).
+/// The row `(notice ?1 due at ?3, target key ?2)`, in an `UPDATE`'s `WHERE` (a macro so
+/// the statements below are constants).
 macro_rules! row_key {
     () => {
-        "notice = ?1 AND target = (SELECT id FROM outbox_targets WHERE key = ?2)"
+        "due_at = ?3 AND notice = ?1 AND target = (SELECT id FROM outbox_targets WHERE key = ?2)"
     };
 }
 
@@ -38,12 +38,12 @@ const ENCODE_ALONGSIDE_FROM: usize = 4_096;
 /// Rows encoded at a time on that thread.
 const ENCODE_CHUNK: usize = 1_024;
 
-/// Queues one row; an existing (notice, target) is left as it is.
+/// Queues one row; an existing (due time, notice, target) is left as it is.
 pub(super) const INSERT_QUERY: &str = "
     INSERT INTO outbox (notice, target, state, attempts, next_attempt_at, queued_at, sent_at,
-                        last_error, body)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-    ON CONFLICT (notice, target) DO NOTHING";
+                        last_error, body, due_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+    ON CONFLICT (due_at, notice, target) DO NOTHING";
 
 /// The pending rows due at `?1`, oldest first, at most `?2`. Through the due index, by
 /// name: without statistics the planner takes `outbox_by_state` for `state = 'pending'`
@@ -81,23 +81,23 @@ pub(super) const REMIND_UPSERT: &str = "
     INSERT INTO reminded (person, through) VALUES (?1, ?2)
     ON CONFLICT (person) DO UPDATE SET through = max(through, excluded.through)";
 
-/// Marks row `(?1, ?2)` sent at `?3`.
+/// Marks row `(?1, ?2, ?3)` sent at `?4`.
 pub(super) const SENT_UPDATE: &str = concat!(
-    "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?3, \
+    "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?4, \
      last_error = NULL WHERE ",
     row_key!()
 );
 
-/// Schedules row `(?1, ?2)` for another attempt at `?3` after error `?4`.
+/// Schedules row `(?1, ?2, ?3)` for another attempt at `?4` after error `?5`.
 pub(super) const RETRY_UPDATE: &str = concat!(
-    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?3, last_error = ?4 \
+    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?4, last_error = ?5 \
      WHERE ",
     row_key!()
 );
 
-/// Gives row `(?1, ?2)` up after error `?3`: a dead letter.
+/// Gives row `(?1, ?2, ?3)` up after error `?4`: a dead letter.
 pub(super) const DEAD_UPDATE: &str = concat!(
-    "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?3 WHERE ",
+    "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?4 WHERE ",
     row_key!()
 );
 
@@ -226,7 +226,7 @@ impl NotificationStore for SqliteStorage {
 
     fn record_attempts(
         &self,
-        attempts: &[(Uuid, Target, Attempt)],
+        attempts: &[(RowKey, Attempt)],
         gone: &[(PushPlatform, String)],
     ) -> Result<usize, StorageError> {
         let mut conn = self.writer();
@@ -238,8 +238,8 @@ impl NotificationStore for SqliteStorage {
                 params![platform.as_str(), token],
             )?;
         }
-        for (notice, target, attempt) in attempts {
-            write_attempt(&tx, *notice, target, attempt)?;
+        for (row, attempt) in attempts {
+            write_attempt(&tx, row, attempt)?;
         }
         tx.commit()?;
         Ok(removed)
@@ -325,6 +325,7 @@ fn insert_rows(conn: &Connection, rows: &[Keyed<'_>]) -> Result<usize, StorageEr
             row.sent_at.map(micros),
             row.last_error,
             body,
+            micros(row.notice.due_at),
         ])
     };
     let encode = |chunk: &[Keyed<'_>]| -> Result<Vec<String>, serde_json::Error> {
@@ -378,25 +379,24 @@ fn target_keys(conn: &Connection) -> Result<HashMap<i64, String>, StorageError> 
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Updates the outbox row `(notice, target)` after an attempt.
-fn write_attempt(
-    conn: &Connection,
-    notice: Uuid,
-    target: &Target,
-    attempt: &Attempt,
-) -> Result<(), StorageError> {
-    let (id, key) = (&notice.as_bytes()[..], target.key());
+/// Updates outbox row `row` after an attempt.
+fn write_attempt(conn: &Connection, row: &RowKey, attempt: &Attempt) -> Result<(), StorageError> {
+    let (id, key, due) = (
+        &row.notice.as_bytes()[..],
+        row.target.key(),
+        micros(row.due_at),
+    );
     match attempt {
         Attempt::Sent { at } => {
             conn.prepare_cached(SENT_UPDATE)?
-                .execute(params![id, key, micros(*at)])?
+                .execute(params![id, key, due, micros(*at)])?
         }
         Attempt::Retry { next_at, error } => conn
             .prepare_cached(RETRY_UPDATE)?
-            .execute(params![id, key, micros(*next_at), error])?,
+            .execute(params![id, key, due, micros(*next_at), error])?,
         Attempt::Dead { error } => conn
             .prepare_cached(DEAD_UPDATE)?
-            .execute(params![id, key, error])?,
+            .execute(params![id, key, due, error])?,
     };
     Ok(())
 }
@@ -494,7 +494,13 @@ mod tests {
             site: SiteId(Uuid::from_u128(n + 2)),
             routine: RoutineId(Uuid::from_u128(n + 3)),
             occurrence: (!repeat_failure).then(|| OccurrenceId(Uuid::from_u128(n + 4))),
-            due_at: at(-60, 0),
+            // Whole seconds, and 3, 6 and 9 decimals as JSON spells them (the outbox's
+            // key has the due time, read from the JSON when version 8 was migrated to).
+            due_at: at(-60, 0)
+                + chrono::Duration::nanoseconds(
+                    [0, 250_000_000, 123_456_000, 987_654_321]
+                        [usize::try_from(n % 4).expect("small")],
+                ),
             collapse_key: format!("check-{n}"),
             title: "Fridge temperatures (Harbor Kitchen)".into(),
             body: format!("Check {n} is overdue"),
@@ -625,6 +631,23 @@ mod tests {
         let keys = storage.queued_keys().expect("keys");
         assert_eq!(keys.len(), rows.len() + 2);
         assert!(keys.contains(&(fresh.notice.id, fresh.target.key())));
+
+        // An attempt on an upgraded row finds it by its key, due time included.
+        for row in &rows {
+            let retried = Attempt::Retry {
+                next_at: at(7_000, 0),
+                error: "429".into(),
+            };
+            storage
+                .record_attempts(&[(RowKey::of(row), retried)], &[])
+                .expect("recorded");
+        }
+        let after = storage.notifications(None, usize::MAX).expect("list");
+        let retried = after
+            .iter()
+            .filter(|r| r.next_attempt_at == at(7_000, 0))
+            .count();
+        assert_eq!(retried, rows.len(), "every upgraded row was found");
     }
 
     #[test]
@@ -648,18 +671,16 @@ mod tests {
         ];
         assert_eq!(storage.enqueue(&rows).expect("enqueue"), 3);
         let attempts = [
-            (rows[0].notice.id, push("a"), Attempt::Sent { at: at(5, 7) }),
+            (RowKey::of(&rows[0]), Attempt::Sent { at: at(5, 7) }),
             (
-                rows[1].notice.id,
-                Target::Webhook,
+                RowKey::of(&rows[1]),
                 Attempt::Retry {
                     next_at: at(60, 0),
                     error: "502".into(),
                 },
             ),
             (
-                rows[2].notice.id,
-                push("a"),
+                RowKey::of(&rows[2]),
                 Attempt::Dead {
                     error: "410".into(),
                 },
