@@ -88,15 +88,18 @@ fn a_sites_people_by_role_stay_right_when_people_change_after_the_index_was_buil
     assert!(after.contains(&promoted.name), "{after:?}");
     assert_eq!(after.len(), before.len() + 1);
 
+    // What a scan of every person finds.
+    let scanned = |org: &proofline_core::model::Org| {
+        org.people
+            .iter()
+            .filter(|p| p.role_at(site) == Some(Role::Lead))
+            .map(|p| p.name.clone())
+            .collect::<Vec<_>>()
+    };
+
     // Reordered in place: still every lead, in the new order.
     org.people.reverse();
-    let mut expected: Vec<_> = org
-        .people
-        .iter()
-        .filter(|p| p.role_at(site) == Some(Role::Lead))
-        .map(|p| p.name.clone())
-        .collect();
-    assert_eq!(leads(&org, Role::Lead), expected);
+    assert_eq!(leads(&org, Role::Lead), scanned(&org));
 
     // Changed in place by hand, then told: found.
     let last = org.people.len() - 1;
@@ -105,11 +108,5 @@ fn a_sites_people_by_role_stay_right_when_people_change_after_the_index_was_buil
         role: Role::Lead,
     }];
     org.index.forget();
-    expected = org
-        .people
-        .iter()
-        .filter(|p| p.role_at(site) == Some(Role::Lead))
-        .map(|p| p.name.clone())
-        .collect();
-    assert_eq!(leads(&org, Role::Lead), expected);
+    assert_eq!(leads(&org, Role::Lead), scanned(&org));
 }
