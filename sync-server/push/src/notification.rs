@@ -54,6 +54,7 @@ impl Notification {
     /// string values; APNs gets the same keys at the top level of the payload).
     pub fn data(&self) -> BTreeMap<&'static str, String> {
         BTreeMap::from([
+            ("collapse_key", self.collapse_key.clone()),
             ("escalation_id", self.escalation_id.to_string()),
             ("occurrence_id", self.occurrence_id.to_string()),
             ("site_id", self.site_id.to_string()),

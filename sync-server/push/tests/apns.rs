@@ -120,6 +120,7 @@ async fn an_alert_goes_out_over_http2_with_apples_headers_and_a_valid_es256_prov
                 "sound": "default",
                 "thread-id": n.site_id.to_string(),
             },
+            "collapse_key": n.collapse_key,
             "escalation_id": n.escalation_id.to_string(),
             "occurrence_id": n.occurrence_id.to_string(),
             "site_id": n.site_id.to_string(),

@@ -187,6 +187,7 @@ async fn a_valid_rs256_assertion_is_traded_for_an_access_token_and_the_message_h
             "token": DEVICE,
             "notification": {"title": n.title, "body": n.body},
             "data": {
+                "collapse_key": occurrence,
                 "escalation_id": n.escalation_id.to_string(),
                 "occurrence_id": occurrence,
                 "site_id": n.site_id.to_string(),

@@ -63,9 +63,11 @@ object NotificationPlan {
 }
 
 /**
- * An escalation push as FCM delivers it: the server's `data` (escalation_id, occurrence_id,
- * site_id, routine_id, level) and its notification title and body. The occurrence id is the
- * collapse key and the notification tag, so one check shows one notification.
+ * An escalation push as FCM delivers it: the server's `data` (collapse_key, escalation_id,
+ * occurrence_id, site_id, routine_id, level) and its notification title and body. The
+ * collapse key (the occurrence id; one per person for a digest of reminders) is the
+ * notification tag, so one check shows one notification and a newer digest replaces the
+ * older.
  */
 data class EscalationPush(
     val occurrence: UUID,
@@ -74,8 +76,10 @@ data class EscalationPush(
     val level: Int?,
     val title: String,
     val body: String,
+    /** The server's collapse key when it sent one: per person for a digest of reminders. */
+    val collapse: String? = null,
 ) {
-    val collapseKey: String get() = occurrence.toString()
+    val collapseKey: String get() = collapse ?: occurrence.toString()
 
     fun notification(receivedAt: Instant) = NotificationSpec(
         id = NotificationPlan.idOf(collapseKey),
@@ -98,6 +102,7 @@ data class EscalationPush(
                 level = data["level"]?.toIntOrNull(),
                 title = title ?: "",
                 body = body ?: "",
+                collapse = data["collapse_key"]?.takeIf { it.isNotBlank() },
             )
         }
 

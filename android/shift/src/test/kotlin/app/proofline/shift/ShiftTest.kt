@@ -386,6 +386,13 @@ class ShiftTest {
         assertEquals(occurrence.toString(), n.tag)
         assertEquals(occurrence, n.occurrence)
         assertNull(EscalationPush.parse(mapOf("level" to "1"), "x", "y"), "not an escalation")
+        // A digest of reminders collapses per person, apart from the check it opens.
+        val digest = EscalationPush.parse(
+            mapOf("occurrence_id" to occurrence.toString(), "collapse_key" to "reminders-sam", "level" to "2"),
+            "3 checks still waiting (Harbor Kitchen)", "Not done and not acknowledged: …",
+        ) ?: throw AssertionError("a digest push")
+        assertEquals("reminders-sam", digest.notification(shift).tag)
+        assertEquals(occurrence, digest.notification(shift).occurrence)
     }
 
     @Test

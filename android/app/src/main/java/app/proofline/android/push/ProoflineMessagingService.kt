@@ -25,8 +25,8 @@ import java.time.Instant
 /**
  * Firebase Cloud Messaging: registers this phone's token with the Proofline server (so the
  * dispatcher's escalations reach it) and shows escalation alerts — one per check: the
- * server's collapse key (the occurrence id) is the notification tag, so a later level
- * replaces the earlier one. Tapping opens the check.
+ * server's collapse key (the occurrence id; per person for a digest of reminders) is the
+ * notification tag, so a later level replaces the earlier one. Tapping opens the check.
  */
 class ProoflineMessagingService : FirebaseMessagingService() {
     override fun onNewToken(token: String) {
