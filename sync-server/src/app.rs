@@ -252,13 +252,7 @@ impl AppState {
     }
 
     fn own_batch<'e>(&self, events: &'e [PreparedEvent], now: DateTime<Utc>) -> IngestBatch<'e> {
-        IngestBatch {
-            device: self.server_device,
-            events,
-            now,
-            clock_offset_ms: None,
-            clock_skew_ms: None,
-        }
+        IngestBatch::own(self.server_device, events, now)
     }
 }
 

@@ -733,10 +733,7 @@ impl Dispatcher {
                     row_keys.push((id, webhook_key));
                 }
             }
-            let targets = targets_of
-                .get(&notice.recipient)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
+            let targets = phones_of(targets_of, notice.recipient);
             if targets.is_empty() && !has_webhook {
                 report.unreachable += 1;
             }
@@ -746,25 +743,12 @@ impl Dispatcher {
                 }
                 continue;
             }
-            for (target, number) in targets {
-                if !queued.contains(notice.id, *number) {
-                    rows.push(queued_row(notice.clone(), target.clone(), now));
-                    row_keys.push((notice.id, *number));
-                }
-            }
+            queue_to_phones(&notice, targets, queued, now, &mut rows, &mut row_keys);
         }
         let mut reminded = Vec::new();
         for (notice, mark) in rounds.into_reminders(org, now) {
-            let targets = targets_of
-                .get(&notice.recipient)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            for (target, number) in targets {
-                if !queued.contains(notice.id, *number) {
-                    rows.push(queued_row(notice.clone(), target.clone(), now));
-                    row_keys.push((notice.id, *number));
-                }
-            }
+            let targets = phones_of(targets_of, notice.recipient);
+            queue_to_phones(&notice, targets, queued, now, &mut rows, &mut row_keys);
             reminded.push(mark);
         }
         report.evaluating = started.elapsed();
@@ -1022,6 +1006,31 @@ fn webhook_notice_id(kind: &NoticeKind) -> Uuid {
     match *kind {
         NoticeKind::Escalation { escalation, .. } => uuid_v5(&escalation.0, b"webhook:round:0"),
         NoticeKind::RepeatFailure { alert } => uuid_v5(&alert.0, b"webhook"),
+    }
+}
+
+/// `person`'s push targets (none when they have no phone).
+fn phones_of(targets_of: &TargetsOf, person: PersonId) -> &[(Target, u32)] {
+    targets_of
+        .get(&person)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+/// Adds a row for `notice` to each of `targets` it is not queued for yet, with its key.
+fn queue_to_phones(
+    notice: &Notice,
+    targets: &[(Target, u32)],
+    queued: &Queued,
+    now: DateTime<Utc>,
+    rows: &mut Vec<QueuedNotification>,
+    row_keys: &mut Vec<(Uuid, u32)>,
+) {
+    for (target, number) in targets {
+        if !queued.contains(notice.id, *number) {
+            rows.push(queued_row(notice.clone(), target.clone(), now));
+            row_keys.push((notice.id, *number));
+        }
     }
 }
 

@@ -335,6 +335,20 @@ pub struct QueuedAndIngested {
     pub outcomes: Vec<PushOutcome>,
 }
 
+impl<'a> IngestBatch<'a> {
+    /// The server's own `events` in its chain `device`, at `now` (no clock of a device to
+    /// record).
+    pub fn own(device: DeviceId, events: &'a [PreparedEvent], now: DateTime<Utc>) -> Self {
+        IngestBatch {
+            device,
+            events,
+            now,
+            clock_offset_ms: None,
+            clock_skew_ms: None,
+        }
+    }
+}
+
 /// One accepted event as stored, handed to a pull's visitor (borrowed from the row).
 #[derive(Debug, Clone, Copy)]
 pub struct StoredEvent<'a> {

@@ -343,13 +343,7 @@ impl Storage for SqliteStorage {
         notifications::remind_in(&tx, reminded)?;
         if let Some(own) = own {
             written.events = (own.sealed)()?;
-            let batch = IngestBatch {
-                device: own.device,
-                events: &written.events,
-                now: own.now,
-                clock_offset_ms: None,
-                clock_skew_ms: None,
-            };
+            let batch = IngestBatch::own(own.device, &written.events, own.now);
             written.outcomes = ingest_in(&tx, &mut WriteStatements::prepare(&tx)?, batch, ruler)?;
         }
         tx.commit()?;

@@ -286,10 +286,9 @@ pub(super) fn enqueue_in(
         };
         keyed.push((*row.notice.id.as_bytes(), target, row));
     }
-    // In key order: rows are appended to the table whichever the order, but the
-    // (notice, target) index is keyed by random ids; sorted, its inserts walk its pages
-    // once, front to back.
-    keyed.sort_unstable_by_key(|&(notice, target, _)| (notice, target));
+    // In key order: rows are appended to the table whichever the order, and sorted as the
+    // (due time, notice, target) index is, its inserts walk its pages once, front to back.
+    keyed.sort_unstable_by_key(|&(notice, target, row)| (row.notice.due_at, notice, target));
     insert_rows(conn, &keyed)
 }
 
