@@ -311,10 +311,16 @@ pub(crate) struct Speaker<'a> {
     pub(crate) now: DateTime<Utc>,
 }
 
+/// How an item or alert about `routine` at `site` is titled: "Fridge temperatures (Harbor
+/// Kitchen)" (a notice's title).
+pub fn check_title(routine: &Routine, site: &Site) -> String {
+    format!("{} ({})", routine.title, site.name)
+}
+
 impl Speaker<'_> {
-    /// "Fridge temperatures (Harbor Kitchen)".
+    /// "Fridge temperatures (Harbor Kitchen)" ([`check_title`]).
     pub(crate) fn subject(&self) -> String {
-        format!("{} ({})", self.routine.title, self.site.name)
+        check_title(self.routine, self.site)
     }
 
     fn tz(&self) -> Tz {

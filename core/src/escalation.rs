@@ -28,6 +28,13 @@ pub fn escalation_id(occurrence: OccurrenceId, level: usize) -> EscalationId {
     EscalationId(uuid_v5(&occurrence.0, &name[..len]))
 }
 
+/// The ids of the first `levels` escalation levels of `occurrence`, in order.
+pub(crate) fn level_ids(occurrence: OccurrenceId, levels: usize) -> Vec<EscalationId> {
+    (1..=levels)
+        .map(|level| escalation_id(occurrence, level))
+        .collect()
+}
+
 /// The escalation chain of one occurrence as it stands at an instant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timeline {
@@ -126,7 +133,8 @@ pub(crate) fn timeline_in(
     now: DateTime<Utc>,
 ) -> Timeline {
     let chain = ResolvedChain::new(org, routine);
-    timeline_resolved(org, routine, &chain, occurrence, events, now)
+    let ids = level_ids(occurrence.id, routine.escalation.len());
+    timeline_resolved(org, routine, &chain, occurrence, &ids, events, now)
 }
 
 /// A routine's escalation chain with roles and named people resolved (they depend only on
@@ -161,12 +169,14 @@ impl ResolvedChain {
     }
 }
 
-/// [`timeline_in`] with the routine's chain already resolved.
+/// [`timeline_in`] with the routine's chain already resolved and the occurrence's level
+/// ids ([`level_ids`]) already derived.
 pub(crate) fn timeline_resolved(
     org: &Org,
     routine: &Routine,
     chain: &ResolvedChain,
     occurrence: &Occurrence,
+    ids: &[EscalationId],
     events: &Events<'_>,
     now: DateTime<Utc>,
 ) -> Timeline {
@@ -178,7 +188,10 @@ pub(crate) fn timeline_resolved(
         .enumerate()
         .map(|(i, spec)| {
             let level = i + 1;
-            let id = escalation_id(occurrence.id, level);
+            let id = ids
+                .get(i)
+                .copied()
+                .unwrap_or_else(|| escalation_id(occurrence.id, level));
             let fires_at = plus_minutes(occurrence.due, spec.after_min);
             let fired = fires_at <= now && ended.as_ref().is_none_or(|end| fires_at < end.at);
             let acknowledgement = events.first_ack(id, now).map(|a| LevelAck {

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::attention::Speaker;
-use crate::escalation::{ResolvedChain, escalation_id, next_after, timeline_resolved};
+use crate::escalation::{ResolvedChain, level_ids, next_after, timeline_resolved};
 use crate::ids::uuid_v5;
 use crate::model::{
     Acknowledgement, AlertId, Completion, EscalationId, Excuse, History, OccurrenceId, Org,
@@ -123,10 +123,10 @@ pub fn notices(
 }
 
 /// What a notice is, before its words are written: enough to decide whether it is wanted.
+/// Its id ([`NoticeKey::id`], a SHA-1) is derived only when asked for: a dispatcher
+/// decides about most due notices without it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NoticeKey {
-    /// The notice's id.
-    pub id: Uuid,
     /// Whom it goes to.
     pub recipient: PersonId,
     /// What it is about.
@@ -137,6 +137,18 @@ pub struct NoticeKey {
     /// at or after this instant, and learned of nothing since but the passing of time,
     /// has seen it.
     pub due_at: DateTime<Utc>,
+}
+
+impl NoticeKey {
+    /// The notice's id (see [`escalation_notice_id`] and [`repeat_failure_notice_id`]).
+    pub fn id(&self) -> Uuid {
+        match self.kind {
+            NoticeKind::Escalation {
+                escalation, round, ..
+            } => escalation_notice_id(escalation, self.recipient, round),
+            NoticeKind::RepeatFailure { alert } => repeat_failure_notice_id(alert, self.recipient),
+        }
+    }
 }
 
 /// [`notices`], keeping only those `wanted` says yes to; the words (the costly part) are
@@ -280,21 +292,34 @@ pub fn routine_notices_where(
     // those not evaluated (settled) are dropped here, so their ids are derived once.
     let nearby =
         site.and_then(|site| nearby_occurrences(routine, site, &events, &thresholds, now).ok());
-    let evaluated: Vec<&Occurrence> = nearby
+    let until = now
+        .checked_add_signed(Duration::seconds(1))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+    // Each one evaluated, with its escalation levels' ids when it is in the escalations'
+    // look-back: derived once (SHA-1s), for its notices and its next change alike.
+    let lookback_from = thresholds
+        .escalation_lookback()
+        .map(|lookback| minus_minutes(now, lookback));
+    let evaluated: Vec<(&Occurrence, Vec<EscalationId>)> = nearby
         .iter()
         .flat_map(|n| &n.occurrences)
         .filter(|o| !settled(o.id))
+        .map(|o| {
+            let ids = match lookback_from {
+                Some(from) if from <= o.due && o.due < until => {
+                    level_ids(o.id, routine.escalation.len())
+                }
+                _ => Vec::new(),
+            };
+            (o, ids)
+        })
         .collect();
     let mut notices = Vec::new();
-    if let (Some(site), Some(lookback)) = (site, thresholds.escalation_lookback()) {
-        let until = now
-            .checked_add_signed(Duration::seconds(1))
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        let from = minus_minutes(now, lookback);
+    if let (Some(site), Some(_)) = (site, lookback_from) {
         let in_lookback = evaluated
             .iter()
-            .copied()
-            .filter(|o| from <= o.due && o.due < until);
+            .filter(|(_, ids)| !ids.is_empty())
+            .map(|(o, ids)| (*o, ids.as_slice()));
         escalation_notices_of(
             org,
             routine,
@@ -318,7 +343,7 @@ pub fn routine_notices_where(
     let changes = next_change(
         routine,
         &thresholds,
-        &evaluated,
+        evaluated,
         site.is_some(),
         recorded,
         now,
@@ -516,7 +541,7 @@ struct OccurrenceChange {
 fn next_change(
     routine: &Routine,
     thresholds: &Thresholds,
-    evaluated: &[&Occurrence],
+    evaluated: Vec<(&Occurrence, Vec<EscalationId>)>,
     has_site: bool,
     recorded: RoutineEvents<'_>,
     now: DateTime<Utc>,
@@ -543,37 +568,28 @@ fn next_change(
     for e in recorded.excuses {
         shared.around(e.at);
     }
-    let lookback_from = minus_minutes(now, thresholds.lookback_min);
-    let lookback_until = now
-        .checked_add_signed(Duration::seconds(1))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC);
-    for occurrence in evaluated {
+    for (occurrence, ids) in evaluated {
         let mut own = Wake { now, next: None };
         for &offset in &thresholds.offsets {
             if let Some(at) = occurrence.due.checked_add_signed(Duration::seconds(offset)) {
                 own.around(at);
             }
         }
-        let in_lookback = lookback_from <= occurrence.due && occurrence.due < lookback_until;
-        let mut escalations = Vec::new();
-        if thresholds.last_level.is_some() && in_lookback {
-            for (i, spec) in routine.escalation.iter().enumerate() {
-                let id = escalation_id(occurrence.id, i + 1);
-                escalations.push(id);
-                for ack in recorded.acknowledgements.get(&id).into_iter().flatten() {
-                    own.around(ack.at);
+        // In the escalations' look-back exactly when its level ids were derived.
+        for (spec, id) in routine.escalation.iter().zip(&ids) {
+            for ack in recorded.acknowledgements.get(id).into_iter().flatten() {
+                own.around(ack.at);
+            }
+            let fires_at = plus_minutes(occurrence.due, spec.after_min);
+            if let Some(every) = spec.renotify_every_min.filter(|&e| e > 0)
+                && fires_at <= now
+            {
+                if let Some(next) = next_after(fires_at, every, now) {
+                    own.around(next);
                 }
-                let fires_at = plus_minutes(occurrence.due, spec.after_min);
-                if let Some(every) = spec.renotify_every_min.filter(|&e| e > 0)
-                    && fires_at <= now
-                {
-                    if let Some(next) = next_after(fires_at, every, now) {
-                        own.around(next);
-                    }
-                    let (_, round_at) = current_round(fires_at, Some(every), now);
-                    if let Some(expiry) = round_at.checked_add_signed(Duration::seconds(horizon)) {
-                        own.around(expiry);
-                    }
+                let (_, round_at) = current_round(fires_at, Some(every), now);
+                if let Some(expiry) = round_at.checked_add_signed(Duration::seconds(horizon)) {
+                    own.around(expiry);
                 }
             }
         }
@@ -581,7 +597,7 @@ fn next_change(
             occurrence: occurrence.id,
             due_at: occurrence.due,
             next: own.next,
-            escalations,
+            escalations: ids,
         });
     }
     if let Some(oldest) = short_context {
@@ -632,24 +648,28 @@ fn escalation_notices(
     ) else {
         return;
     };
-    escalation_notices_of(org, routine, site, found.iter(), events, now, wanted, out);
+    let levels = routine.escalation.len();
+    let found: Vec<_> = found.iter().map(|o| (o, level_ids(o.id, levels))).collect();
+    let found = found.iter().map(|(o, ids)| (*o, ids.as_slice()));
+    escalation_notices_of(org, routine, site, found, events, now, wanted, out);
 }
 
 /// The current round of each fired, unacknowledged level of each undone occurrence of
-/// `occurrences` (the routine's, in the escalations' look-back, in due order).
+/// `occurrences` (the routine's, in the escalations' look-back, in due order, each with
+/// its levels' ids).
 #[allow(clippy::too_many_arguments)]
 fn escalation_notices_of<'o>(
     org: &Org,
     routine: &Routine,
     site: &Site,
-    occurrences: impl Iterator<Item = &'o Occurrence>,
+    occurrences: impl Iterator<Item = (&'o Occurrence, &'o [EscalationId])>,
     events: &Events<'_>,
     now: DateTime<Utc>,
     wanted: &mut dyn FnMut(&NoticeKey) -> bool,
     out: &mut Vec<Notice>,
 ) {
     let chain = ResolvedChain::new(org, routine);
-    for occurrence in occurrences {
+    for (occurrence, ids) in occurrences {
         let status = status_in(routine, occurrence, events, now);
         if matches!(
             status,
@@ -657,7 +677,7 @@ fn escalation_notices_of<'o>(
         ) {
             continue;
         }
-        let timeline = timeline_resolved(org, routine, &chain, occurrence, events, now);
+        let timeline = timeline_resolved(org, routine, &chain, occurrence, ids, events, now);
         if timeline.ended.is_some() {
             continue;
         }
@@ -674,7 +694,6 @@ fn escalation_notices_of<'o>(
             }
             for &recipient in &level.recipients {
                 let key = NoticeKey {
-                    id: escalation_notice_id(level.id, recipient, round),
                     recipient,
                     kind: NoticeKind::Escalation {
                         escalation: level.id,
@@ -696,7 +715,7 @@ fn escalation_notices_of<'o>(
                     now,
                 };
                 out.push(Notice {
-                    id: key.id,
+                    id: key.id(),
                     kind: key.kind,
                     recipient,
                     site: site.id,
@@ -764,7 +783,6 @@ fn repeat_failure_notices(
     {
         for &recipient in &raised.alert.notify {
             let key = NoticeKey {
-                id: repeat_failure_notice_id(raised.alert.id, recipient),
                 recipient,
                 kind: NoticeKind::RepeatFailure {
                     alert: raised.alert.id,
@@ -783,7 +801,7 @@ fn repeat_failure_notices(
                 now,
             };
             out.push(Notice {
-                id: key.id,
+                id: key.id(),
                 kind: key.kind,
                 recipient,
                 site: site.id,

@@ -208,6 +208,11 @@ impl Server {
     }
 
     fn evaluating_in_parallel_from(parallel_from: usize) -> Server {
+        Server::importing(ORG, parallel_from)
+    }
+
+    /// A server with the routines file `org` imported (naming the people of [`PEOPLE`]).
+    fn importing(org: &'static str, parallel_from: usize) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let server = start(config(dir.path(), parallel_from)).expect("server starts");
         let mut s = Server {
@@ -222,7 +227,7 @@ impl Server {
             .post(s.url("/v1/admin/import"))
             .bearer_auth(ADMIN_TOKEN)
             .header("content-type", "application/toml")
-            .body(ORG)
+            .body(org)
             .send()
             .expect("import");
         assert_eq!(r.status(), StatusCode::OK, "import");
@@ -579,9 +584,10 @@ fn the_webhook_hears_of_each_level_once_and_of_no_reminder() {
 }
 
 /// Re-notification rounds due to one person at one tick reach each of their phones as one
-/// reminder: the round itself when there is one, a digest of the oldest checks otherwise,
-/// collapsed per person. A round told is not told again, by a later tick or after a
-/// restart.
+/// reminder: the round itself when there is one (see
+/// `a_single_round_is_told_in_the_engines_words`), a digest of the oldest checks
+/// otherwise, collapsed per person. A round told is not told again, by a later tick or
+/// after a restart.
 #[test]
 fn the_rounds_due_to_a_person_at_once_are_one_reminder_told_once() {
     use std::collections::BTreeMap;
@@ -655,4 +661,84 @@ fn the_rounds_due_to_a_person_at_once_are_one_reminder_told_once() {
             last.insert(key, row.notice.due_at);
         }
     }
+}
+
+/// A person with one re-notifying check waiting is reminded of each of its rounds with the
+/// round itself, word for word as the engine lists it (as their phone shows it offline),
+/// also when the dispatcher knew the level before (its rounds then reach the reminder
+/// unworded, and only a person's single round is worded) and after a restart.
+#[test]
+fn a_single_round_is_told_in_the_engines_words() {
+    use proofline_core::notify::{NoticeKind, notices};
+    use proofline_server::storage::notifications::Target;
+
+    // ORG's sites and people, and one check a day from today on: one occurrence waiting.
+    static ONE_CHECK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let sites_and_people = &ORG[..ORG.find("[[routines]]").expect("routines")];
+        format!(
+            r#"{sites_and_people}
+[[routines]]
+key = "walk-in"
+site = "harbor"
+title = "Walk-in temperatures"
+owner = "maria"
+rrule = "FREQ=DAILY;BYHOUR=9;BYMINUTE=0"
+start = "2026-03-07T09:00"
+window = {{ opens_before = "30m", grace = "15m", closes_after = "2h" }}
+
+[[routines.steps]]
+key = "done"
+title = "Checked"
+kind = "check"
+
+[[routines.escalation]]
+after = "0m"
+notify = ["assignee"]
+
+[[routines.escalation]]
+after = "15m"
+notify = ["role:supervisor"]
+renotify_every = "20m"
+"#
+        )
+    });
+    let org = parse_routines_file("org.toml", &ONE_CHECK).expect("org");
+    let mut server = Server::importing(&ONE_CHECK, DispatchSettings::default().parallel_from);
+    server.token(1, "sam-phone", true);
+    // 09:00 New York is 14:00 UTC; level 2 fires at 14:15, rounds every 20 minutes.
+    let mut now = at("2026-03-07T14:01:00Z");
+    let mut told = Vec::new();
+    for step in 0..36 {
+        if step == 18 {
+            server.restart();
+        }
+        let before = server.running().notifications(None).expect("outbox").len();
+        server.tick(now);
+        let rows = server.running().notifications(None).expect("outbox");
+        for row in &rows[..rows.len() - before] {
+            let round =
+                matches!(row.notice.kind, NoticeKind::Escalation { round, .. } if round > 0);
+            if matches!(row.target, Target::Push { .. }) && round {
+                // Nothing is ever done: the engine's notices follow from the org alone.
+                let listed = notices(&org, &Default::default(), None, now);
+                assert!(
+                    listed.contains(&row.notice),
+                    "the engine's words at {now}: {:#?}",
+                    row.notice
+                );
+                assert!(
+                    row.notice.body.contains("escalated to you at"),
+                    "{}",
+                    row.notice.body
+                );
+                told.push(row.notice.due_at);
+            }
+        }
+        now += Duration::minutes(5);
+    }
+    // 14:35, 14:55, … 16:55: every round once, in order.
+    let expected: Vec<_> = (0..8)
+        .map(|k| at("2026-03-07T14:35:00Z") + Duration::minutes(20 * k))
+        .collect();
+    assert_eq!(told, expected);
 }

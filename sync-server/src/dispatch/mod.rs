@@ -39,14 +39,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use proofline_core::attention::check_title;
 use proofline_core::ids::uuid_v5;
 use proofline_core::model::{
     Acknowledgement, Completion, DeviceId, EscalationFired, EscalationId, Excuse, OccurrenceId,
     Org, PersonId, Routine, RoutineId, SiteId,
 };
 use proofline_core::notify::{
-    Notice, NoticeKey, NoticeKind, RoutineEvents, RoutineNotices, nothing_settled,
-    routine_notices_where,
+    ALERT_HORIZON_MIN, Notice, NoticeKey, NoticeKind, RoutineEvents, RoutineNotices,
+    nothing_settled, routine_notices_where,
 };
 use proofline_core::store::{Event, EventPayload, new_event_id};
 use proofline_push::{Providers, RetryPolicy, WebhookTarget};
@@ -58,7 +59,7 @@ use crate::error::ApiError;
 use crate::org::OrgState;
 use crate::storage::StorageError;
 use crate::storage::notifications::{DeliveryState, QueuedNotification, Target};
-use reminders::{Gathered, Marks, is_round};
+use reminders::{Gathered, Marks, Round, is_round};
 
 pub use settings::DispatchSettings;
 
@@ -205,6 +206,26 @@ impl RoutineState {
             .is_some_and(|kept| key.due_at <= kept.evaluated_at)
     }
 
+    /// Whether the level of the escalation notice `key` had fired when its occurrence was
+    /// last evaluated, within [`ALERT_HORIZON_MIN`] (so a round of it was due then). Asked
+    /// only in an evaluation in part, like [`RoutineState::seen`]: the level was then
+    /// recorded as fired and the webhook told of it, whichever round is due now.
+    fn level_seen(&self, key: &NoticeKey) -> bool {
+        let NoticeKind::Escalation { fired_at, .. } = key.kind else {
+            return false;
+        };
+        let horizon = chrono::Duration::minutes(i64::from(ALERT_HORIZON_MIN));
+        key.occurrence
+            .and_then(|o| self.occurrences.get(&o))
+            .is_some_and(|kept| {
+                fired_at <= kept.evaluated_at
+                    && kept
+                        .evaluated_at
+                        .checked_sub_signed(horizon)
+                        .is_some_and(|expired| expired < fired_at)
+            })
+    }
+
     /// Records an evaluation at `now` of `routine` (`partial`: of the occurrences not
     /// settled only; the engine lists only those): what is due, to whom, when to evaluate
     /// again, and which escalation levels are the routine's (`level_of`).
@@ -291,6 +312,18 @@ impl RoutineState {
             .chain(kept)
             .chain(self.prune_at())
             .min();
+    }
+
+    /// Its events, with every acknowledgement (`acks`), as the engine reads them.
+    fn events<'a>(
+        &'a self,
+        acks: &'a HashMap<EscalationId, Vec<Acknowledgement>>,
+    ) -> RoutineEvents<'a> {
+        RoutineEvents {
+            completions: &self.completions,
+            excuses: &self.excuses,
+            acknowledgements: acks,
+        }
     }
 
     /// Drops events due before `horizon`; whether any was dropped.
@@ -705,9 +738,9 @@ impl Dispatcher {
             known.evaluate(org, &plan, now)
         };
         let mut due = Vec::new();
-        for (_, _, found) in &mut evaluated {
-            report.occurrences_evaluated += found.occurrences.len();
-            due.extend(std::mem::take(&mut found.notices));
+        for e in &mut evaluated {
+            report.occurrences_evaluated += e.found.occurrences.len();
+            due.extend(std::mem::take(&mut e.found.notices));
         }
         report.evaluated = evaluated.len();
         let fired = newly_fired(&due, recorded, now);
@@ -739,11 +772,17 @@ impl Dispatcher {
             }
             if is_round(&notice.kind) {
                 if !targets.is_empty() && !marks.told(notice.recipient, notice.due_at) {
-                    rounds.add(notice);
+                    rounds.add(Round::worded(notice));
                 }
                 continue;
             }
             queue_to_phones(&notice, targets, queued, now, &mut rows, &mut row_keys);
+        }
+        for e in &mut evaluated {
+            gather_unworded(org, e.routine, std::mem::take(&mut e.rounds), &mut rounds);
+        }
+        for notice in known.word_singles(org, &rounds, now) {
+            rounds.word(notice);
         }
         let mut reminded = Vec::new();
         for (notice, mark) in rounds.into_reminders(org, now) {
@@ -784,9 +823,10 @@ impl Dispatcher {
         recorded.extend(ids);
         // Written out: the evaluated routines are settled until their next change. (An
         // error above leaves them as they were, so the next tick evaluates them again.)
-        for (routine, partial, found) in evaluated {
-            let state = routines.entry(routine).or_default();
-            state.settle(routine, found, partial, now, level_of);
+        for e in evaluated {
+            let id = e.routine.id;
+            let state = routines.entry(id).or_default();
+            state.settle(id, e.found, e.partial, now, level_of);
         }
         report.notices_due = org
             .routines
@@ -838,15 +878,14 @@ struct Known<'a> {
 
 impl Known<'_> {
     /// Evaluates each routine of `plan` (`partial`: only its occurrences whose own next
-    /// change came), in order, keeping only the notices that are new: a level not yet
-    /// recorded as fired, or a notice with a target it is not queued for (most of what
-    /// is due was queued before).
-    fn evaluate(
+    /// change came), in order, keeping only the notices that are new ([`Known::wants`]):
+    /// with their words, or (re-notification rounds that go into a reminder) their keys.
+    fn evaluate<'r>(
         &self,
         org: &Org,
-        plan: &[(&Routine, bool)],
+        plan: &[(&'r Routine, bool)],
         now: DateTime<Utc>,
-    ) -> Vec<(RoutineId, bool, RoutineNotices)> {
+    ) -> Vec<Evaluated<'r>> {
         let empty = RoutineState::default();
         plan.iter()
             .map(|&(routine, partial)| {
@@ -854,19 +893,28 @@ impl Known<'_> {
                 let settled = |o: OccurrenceId| state.settled(o, now);
                 let settled: &dyn Fn(OccurrenceId) -> bool =
                     if partial { &settled } else { &nothing_settled };
+                let mut rounds = Vec::new();
                 let found = routine_notices_where(
                     org,
                     routine,
-                    RoutineEvents {
-                        completions: &state.completions,
-                        excuses: &state.excuses,
-                        acknowledgements: self.acks,
-                    },
+                    state.events(self.acks),
                     now,
                     settled,
-                    &mut |key| !(partial && state.seen(key)) && self.is_new(key),
+                    &mut |key| match self.wants(state, partial, key) {
+                        Want::Nothing => false,
+                        Want::Notice => true,
+                        Want::Round => {
+                            rounds.push(*key);
+                            false
+                        }
+                    },
                 );
-                (routine.id, partial, found)
+                Evaluated {
+                    routine,
+                    partial,
+                    found,
+                    rounds,
+                }
             })
             .collect()
     }
@@ -875,13 +923,13 @@ impl Known<'_> {
     /// taking the next [`EVALUATION_PIECE`] routines of the plan as it finishes the last
     /// (routines differ in work: a re-notifying one has dozens of occurrences to word), the
     /// answers put back in plan order.
-    fn evaluate_in_parallel(
+    fn evaluate_in_parallel<'r>(
         &self,
         org: &Org,
-        plan: &[(&Routine, bool)],
+        plan: &[(&'r Routine, bool)],
         now: DateTime<Utc>,
         threads: usize,
-    ) -> Vec<(RoutineId, bool, RoutineNotices)> {
+    ) -> Vec<Evaluated<'r>> {
         let pieces: Vec<_> = plan.chunks(EVALUATION_PIECE).collect();
         let next = AtomicUsize::new(0);
         let work = || {
@@ -909,25 +957,109 @@ impl Known<'_> {
         done.into_iter().flat_map(|(_, part)| part).collect()
     }
 
-    /// Whether the notice `key` is new: its level is not recorded as fired, the webhook
-    /// has not heard of the level, or a target of it has no row for it (for a
-    /// re-notification round: its recipient has a target and has not been reminded of
-    /// it).
-    fn is_new(&self, key: &NoticeKey) -> bool {
+    /// What the tick does with the due notice `key` of a routine in `state` (evaluated in
+    /// part when `partial`): its words are wanted when its level is not recorded as
+    /// fired, the webhook has not heard of the level, or a target of its recipient has no
+    /// row for it; a re-notification round of a level known is wanted for a reminder
+    /// when its recipient has a target and has not been reminded of it; nothing else is.
+    fn wants(&self, state: &RoutineState, partial: bool, key: &NoticeKey) -> Want {
+        if partial && state.seen(key) {
+            return Want::Nothing;
+        }
+        // Recorded and told the webhook when its occurrence was last evaluated (then due):
+        // neither needs looking up (both sets are large; the webhook's id is a SHA-1).
+        let level_known = partial && state.level_seen(key);
         let unrecorded = matches!(key.kind, NoticeKind::Escalation { escalation, .. }
             if !self.recorded.contains(&escalation));
-        let targets = self.targets_of.get(&key.recipient);
-        unrecorded
-            || self
-                .webhook_key
-                .is_some_and(|k| !self.queued.contains(webhook_notice_id(&key.kind), k))
-            || if is_round(&key.kind) {
-                targets.is_some_and(|ts| !ts.is_empty())
-                    && !self.marks.told(key.recipient, key.due_at)
-            } else {
-                targets.is_some_and(|ts| ts.iter().any(|(_, k)| !self.queued.contains(key.id, *k)))
+        if !level_known
+            && (unrecorded
+                || self
+                    .webhook_key
+                    .is_some_and(|k| !self.queued.contains(webhook_notice_id(&key.kind), k)))
+        {
+            return Want::Notice;
+        }
+        let targets = phones_of(self.targets_of, key.recipient);
+        if is_round(&key.kind) {
+            if !targets.is_empty() && !self.marks.told(key.recipient, key.due_at) {
+                return Want::Round;
             }
+        } else if !targets.is_empty() {
+            let id = key.id();
+            if targets.iter().any(|(_, k)| !self.queued.contains(id, *k)) {
+                return Want::Notice;
+            }
+        }
+        Want::Nothing
     }
+
+    /// The words of the rounds of `rounds` that are their person's only one (told as they
+    /// are: see `reminders`): their routines evaluated again, for those occurrences and
+    /// notices alone. A person with a single round is worded once; most rounds at a busy
+    /// tick end in a digest, which reads no round's sentence.
+    fn word_singles(&self, org: &Org, rounds: &Gathered, now: DateTime<Utc>) -> Vec<Notice> {
+        let mut of_routine: FxHashMap<RoutineId, Vec<NoticeKey>> = FxHashMap::default();
+        for (routine, key) in rounds.unworded_singles() {
+            of_routine.entry(routine).or_default().push(key);
+        }
+        let empty = RoutineState::default();
+        let mut worded = Vec::new();
+        for (id, keys) in of_routine {
+            let Some(routine) = org.routine(id) else {
+                continue;
+            };
+            let state = self.routines.get(&id).unwrap_or(&empty);
+            let settled = |o: OccurrenceId| !keys.iter().any(|k| k.occurrence == Some(o));
+            let found = routine_notices_where(
+                org,
+                routine,
+                state.events(self.acks),
+                now,
+                &settled,
+                &mut |key| keys.contains(key),
+            );
+            worded.extend(found.notices);
+        }
+        worded
+    }
+}
+
+/// The unworded `rounds` of `routine`, gathered with their check's title.
+fn gather_unworded(org: &Org, routine: &Routine, rounds: Vec<NoticeKey>, into: &mut Gathered) {
+    let Some(site) = org.site(routine.site) else {
+        return;
+    };
+    let title = check_title(routine, site);
+    for key in rounds {
+        into.add(Round {
+            key,
+            site: site.id,
+            routine: routine.id,
+            title: title.clone(),
+            notice: None,
+        });
+    }
+}
+
+/// What a tick does with a due notice ([`Known::wants`]).
+enum Want {
+    /// Nothing: it was queued, told and recorded before.
+    Nothing,
+    /// Its words: it is queued, its level recorded or told the webhook.
+    Notice,
+    /// Its key, for its recipient's reminder (worded only if it is their only round).
+    Round,
+}
+
+/// One routine evaluated at a tick.
+struct Evaluated<'r> {
+    routine: &'r Routine,
+    /// Only the occurrences whose own next change came were evaluated.
+    partial: bool,
+    /// What the engine found (the notices whose words were wanted).
+    found: RoutineNotices,
+    /// Its new re-notification rounds of levels known, unworded ([`Want::Round`]).
+    rounds: Vec<NoticeKey>,
 }
 
 /// Every person's push targets, read from storage, numbered in `queued`.
@@ -1082,5 +1214,81 @@ pub async fn run(app: Arc<AppState>, mut stop: tokio::sync::watch::Receiver<bool
         if let Err(e) = deliver::deliver_due(&app, Utc::now()).await {
             tracing::warn!(error = %e, "notification delivery failed; retrying next tick");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+    use proofline_core::model::PersonId;
+
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).expect("instant").to_utc()
+    }
+
+    /// A round (due at `due_at`) of a level of `occurrence` that fired at `fired_at`.
+    fn round_of(
+        occurrence: OccurrenceId,
+        fired_at: DateTime<Utc>,
+        due_at: DateTime<Utc>,
+    ) -> NoticeKey {
+        NoticeKey {
+            recipient: PersonId(Uuid::from_u128(7)),
+            kind: NoticeKind::Escalation {
+                escalation: EscalationId(Uuid::from_u128(8)),
+                level: 2,
+                round: 3,
+                fired_at,
+            },
+            occurrence: Some(occurrence),
+            due_at,
+        }
+    }
+
+    #[test]
+    fn a_level_is_known_when_a_round_of_it_was_due_at_the_last_evaluation() {
+        let occurrence = OccurrenceId(Uuid::from_u128(1));
+        let evaluated_at = at("2026-03-07T12:00:00Z");
+        let mut state = RoutineState::default();
+        state.occurrences.insert(
+            occurrence,
+            KeptOccurrence {
+                due_at: evaluated_at - Duration::hours(1),
+                due: 1,
+                next_change: None,
+                escalations: Vec::new(),
+                evaluated_at,
+            },
+        );
+        let later = evaluated_at + Duration::minutes(20);
+        // Fired before: a round was due then, so the level was recorded and told.
+        let fired = evaluated_at - Duration::minutes(45);
+        assert!(state.level_seen(&round_of(occurrence, fired, later)));
+        assert!(state.level_seen(&round_of(occurrence, evaluated_at, later)));
+        // Fired since: new.
+        let since = evaluated_at + Duration::seconds(1);
+        assert!(!state.level_seen(&round_of(occurrence, since, later)));
+        // Fired more than a day before (a level re-notifying less often than daily): no
+        // round of it need have been due then.
+        let long_ago = evaluated_at - Duration::minutes(i64::from(ALERT_HORIZON_MIN));
+        assert!(!state.level_seen(&round_of(occurrence, long_ago, later)));
+        assert!(state.level_seen(&round_of(
+            occurrence,
+            long_ago + Duration::seconds(1),
+            later
+        )));
+        // An occurrence not evaluated before, and a repeat failure: new.
+        let other = OccurrenceId(Uuid::from_u128(2));
+        assert!(!state.level_seen(&round_of(other, fired, later)));
+        let streak = NoticeKey {
+            kind: NoticeKind::RepeatFailure {
+                alert: proofline_core::model::AlertId(Uuid::from_u128(9)),
+            },
+            occurrence: None,
+            ..round_of(occurrence, fired, later)
+        };
+        assert!(!state.level_seen(&streak));
     }
 }

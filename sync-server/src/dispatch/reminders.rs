@@ -14,9 +14,10 @@
 use chrono::{DateTime, Utc};
 use proofline_core::attention::duration_text;
 use proofline_core::ids::uuid_v5;
-use proofline_core::model::{Org, PersonId};
-use proofline_core::notify::{Notice, NoticeKind};
+use proofline_core::model::{Org, PersonId, RoutineId, SiteId};
+use proofline_core::notify::{Notice, NoticeKey, NoticeKind};
 use rustc_hash::FxHashMap;
+use uuid::Uuid;
 
 use crate::storage::notifications::Reminded;
 
@@ -57,22 +58,98 @@ impl Marks {
     }
 }
 
+/// A re-notification round due and not yet told: with its words when the engine wrote
+/// them (its level was new to the dispatcher, or it is its person's only round: see
+/// [`Gathered::unworded_singles`]); otherwise only what a digest names of it. Most rounds
+/// end in a digest, which reads no round's sentence.
+#[derive(Debug, Clone)]
+pub(super) struct Round {
+    /// What it is and whom it goes to.
+    pub(super) key: NoticeKey,
+    /// The site.
+    pub(super) site: SiteId,
+    /// The routine.
+    pub(super) routine: RoutineId,
+    /// The check's title ("Fridge temperatures (Harbor Kitchen)", as the notice's).
+    pub(super) title: String,
+    /// The engine's notice, when worded.
+    pub(super) notice: Option<Notice>,
+}
+
+impl Round {
+    /// A round the engine worded.
+    pub(super) fn worded(notice: Notice) -> Round {
+        Round {
+            key: NoticeKey {
+                recipient: notice.recipient,
+                kind: notice.kind,
+                occurrence: notice.occurrence,
+                due_at: notice.due_at,
+            },
+            site: notice.site,
+            routine: notice.routine,
+            title: notice.title.clone(),
+            notice: Some(notice),
+        }
+    }
+
+    /// The notice's id.
+    fn id(&self) -> Uuid {
+        self.notice.as_ref().map_or_else(|| self.key.id(), |n| n.id)
+    }
+
+    /// When its level fired.
+    fn fired_at(&self) -> DateTime<Utc> {
+        match self.key.kind {
+            NoticeKind::Escalation { fired_at, .. } => fired_at,
+            NoticeKind::RepeatFailure { .. } => self.key.due_at,
+        }
+    }
+}
+
 /// The rounds one tick found due and not yet told, gathered per person in the order found.
 #[derive(Debug, Default)]
 pub(super) struct Gathered {
-    people: Vec<(PersonId, Vec<Notice>)>,
+    people: Vec<(PersonId, Vec<Round>)>,
     index: FxHashMap<PersonId, usize>,
 }
 
 impl Gathered {
     /// Adds a round.
-    pub(super) fn add(&mut self, notice: Notice) {
-        let at = *self.index.entry(notice.recipient).or_insert_with(|| {
-            self.people.push((notice.recipient, Vec::new()));
+    pub(super) fn add(&mut self, round: Round) {
+        let person = round.key.recipient;
+        let at = *self.index.entry(person).or_insert_with(|| {
+            self.people.push((person, Vec::new()));
             self.people.len() - 1
         });
         if let Some((_, rounds)) = self.people.get_mut(at) {
-            rounds.push(notice);
+            rounds.push(round);
+        }
+    }
+
+    /// The rounds that are their person's only one and have no words yet: told as they
+    /// are, so the engine must word them ([`Gathered::word`]).
+    pub(super) fn unworded_singles(&self) -> Vec<(RoutineId, NoticeKey)> {
+        self.people
+            .iter()
+            .filter_map(|(_, rounds)| match rounds.as_slice() {
+                [only] if only.notice.is_none() => Some((only.routine, only.key)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Gives the round `notice` is its words.
+    pub(super) fn word(&mut self, notice: Notice) {
+        let Some(&at) = self.index.get(&notice.recipient) else {
+            return;
+        };
+        if let Some((_, rounds)) = self.people.get_mut(at)
+            && let Some(round) = rounds
+                .iter_mut()
+                .find(|r| r.key.kind == notice.kind && r.key.occurrence == notice.occurrence)
+        {
+            round.notice = Some(notice);
         }
     }
 
@@ -81,7 +158,7 @@ impl Gathered {
         self.people
             .into_iter()
             .filter_map(|(person, rounds)| {
-                let through = rounds.iter().map(|n| n.due_at).max()?;
+                let through = rounds.iter().map(|r| r.key.due_at).max()?;
                 Some((
                     reminder(org, person, rounds, through, now)?,
                     Reminded { person, through },
@@ -92,38 +169,48 @@ impl Gathered {
 }
 
 /// The reminder telling `person` of `rounds` (due at or before `through`): the round
-/// itself when there is one; otherwise a digest. A digest stands in for the oldest round
-/// (its level, check and site, so a tap opens that check), is named
+/// itself when there is one (worded); otherwise a digest. A digest stands in for the
+/// oldest round (its level, check and site, so a tap opens that check), is named
 /// `UUIDv5(person, "reminders:through:{through µs}")` (a mark only moves forward, so a
 /// digest is never named twice) and collapses per person on the phone: a newer digest
 /// replaces the older one. `None` for no rounds.
 fn reminder(
     org: &Org,
     person: PersonId,
-    mut rounds: Vec<Notice>,
+    mut rounds: Vec<Round>,
     through: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Option<Notice> {
-    if rounds.len() <= 1 {
-        return rounds.pop();
+    if let [only] = rounds.as_mut_slice()
+        && let Some(notice) = only.notice.take()
+    {
+        return Some(notice);
     }
-    // Oldest alert first; one line per check (a person can be in two of its levels).
-    rounds.sort_by_key(|n| (fired_at(n), n.id));
-    let mut checks: Vec<&Notice> = Vec::with_capacity(rounds.len());
-    for notice in &rounds {
-        if !checks.iter().any(|c| c.occurrence == notice.occurrence) {
-            checks.push(notice);
+    // Oldest alert first (ids, SHA-1s, only to break a tie); one line per check (a person
+    // can be in two of its levels).
+    rounds.sort_by(|a, b| {
+        a.fired_at()
+            .cmp(&b.fired_at())
+            .then_with(|| a.id().cmp(&b.id()))
+    });
+    let mut checks: Vec<&Round> = Vec::with_capacity(rounds.len());
+    for round in &rounds {
+        if !checks
+            .iter()
+            .any(|c| c.key.occurrence == round.key.occurrence)
+        {
+            checks.push(round);
         }
     }
     let oldest = checks.first()?;
     let named: Vec<String> = checks
         .iter()
         .take(NAMED_IN_DIGEST)
-        .map(|n| {
+        .map(|r| {
             format!(
                 "{}, alerted {} ago",
-                n.title,
-                duration_text(now - fired_at(n))
+                r.title,
+                duration_text(now - r.fired_at())
             )
         })
         .collect();
@@ -135,9 +222,13 @@ fn reminder(
     };
     let site = oldest.site;
     let one_site = checks.iter().all(|c| c.site == site);
+    let waiting = match checks.len() {
+        1 => "1 check still waiting".to_string(),
+        n => format!("{n} checks still waiting"),
+    };
     let title = match org.site(site) {
-        Some(s) if one_site => format!("{} checks still waiting ({})", checks.len(), s.name),
-        _ => format!("{} checks still waiting", checks.len()),
+        Some(s) if one_site => format!("{waiting} ({})", s.name),
+        _ => waiting,
     };
     let body = format!("Not done and not acknowledged: {}{rest}.", named.join("; "));
     Some(Notice {
@@ -145,24 +236,16 @@ fn reminder(
             &person.0,
             format!("reminders:through:{}", through.timestamp_micros()).as_bytes(),
         ),
-        kind: oldest.kind,
+        kind: oldest.key.kind,
         recipient: person,
         site,
         routine: oldest.routine,
-        occurrence: oldest.occurrence,
+        occurrence: oldest.key.occurrence,
         due_at: through,
         collapse_key: format!("reminders-{}", person.0),
         title,
         body,
     })
-}
-
-/// When the level a notice is about fired (a repeat failure: when it became due).
-fn fired_at(notice: &Notice) -> DateTime<Utc> {
-    match notice.kind {
-        NoticeKind::Escalation { fired_at, .. } => fired_at,
-        NoticeKind::RepeatFailure { .. } => notice.due_at,
-    }
 }
 
 #[cfg(test)]
@@ -233,7 +316,7 @@ roles = { harbor = "lead", bay = "lead" }
         let org = parse_routines_file("org.toml", ORG).expect("org");
         let mut gathered = Gathered::default();
         let only = round(1, "harbor", "Fridge temperatures", 95);
-        gathered.add(only.clone());
+        gathered.add(Round::worded(only.clone()));
         let told = gathered.into_reminders(&org, now());
         assert_eq!(told.len(), 1);
         assert_eq!(told[0].0, only);
@@ -252,7 +335,7 @@ roles = { harbor = "lead", bay = "lead" }
             round(5, "bay", "Slicer clean", 45),
         ];
         for r in &rounds {
-            gathered.add(r.clone());
+            gathered.add(Round::worded(r.clone()));
         }
         let told = gathered.into_reminders(&org, now());
         assert_eq!(told.len(), 1, "one reminder for one person");
