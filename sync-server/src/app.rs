@@ -173,17 +173,27 @@ impl AppState {
     /// a dispatcher tick found fired) in its chain, in one transaction: the alerts, the
     /// reminders they tell and the levels they fire are kept together or not at all, with
     /// one commit. Blocking.
+    ///
+    /// The events are sealed (a hash chain: one after the other) on a second thread while
+    /// this one writes the rows; `alongside`, work of the caller's that does not depend
+    /// on the outcome (a dispatcher settles its routines), runs on that thread once the
+    /// events are sealed (with no events, after the write), and is done when this
+    /// returns.
     pub fn queue_and_record(
         &self,
         rows: &[QueuedNotification],
         reminded: &[Reminded],
         entries: Vec<(SiteId, EventPayload)>,
         now: DateTime<Utc>,
+        alongside: impl FnOnce() + Send,
     ) -> Result<QueuedAndRecorded, ApiError> {
         if entries.is_empty() {
+            // Nothing to seal, no second thread.
             let written =
                 self.storage
-                    .enqueue_and_ingest(rows, reminded, None, &mut ServerChainRuler)?;
+                    .enqueue_and_ingest(rows, reminded, None, &mut ServerChainRuler);
+            alongside();
+            let written = written?;
             return Ok(QueuedAndRecorded {
                 queued: written.queued,
                 recorded: 0,
@@ -193,14 +203,17 @@ impl AppState {
         let _guard = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
         let head = self.storage.chain_head(self.server_device)?;
         let device = self.server_device;
-        // The events are sealed (a hash chain: one after the other) on a second thread
-        // while this one writes the rows.
         let written = std::thread::scope(|scope| {
-            let mut sealing = Some(scope.spawn(move || seal_chain(device, head, entries, now)));
-            let mut sealed = || match sealing.take().map(std::thread::ScopedJoinHandle::join) {
-                Some(Ok(events)) => events.map_err(StorageError::from),
-                Some(Err(panic)) => std::panic::resume_unwind(panic),
-                None => Ok(Vec::new()),
+            let (send, sealed_events) = std::sync::mpsc::sync_channel(1);
+            scope.spawn(move || {
+                // The receiver is gone only when the write stopped before it needed them.
+                let _ = send.send(seal_chain(device, head, entries, now));
+                alongside();
+            });
+            let mut sealed = || match sealed_events.recv() {
+                Ok(events) => events.map_err(StorageError::from),
+                // The sealing thread panicked: the scope's end reports it.
+                Err(_) => Ok(Vec::new()),
             };
             self.storage.enqueue_and_ingest(
                 rows,

@@ -96,9 +96,10 @@ pub struct TickReport {
     /// decision depends on it).
     pub evaluating: Duration,
     /// Wall time spent sealing the escalation-fired events and writing them and the
-    /// outbox rows (one transaction).
+    /// outbox rows (one transaction), the settling included.
     pub writing: Duration,
-    /// Wall time spent settling the evaluated routines until their next change.
+    /// Wall time spent settling the evaluated routines until their next change (on a
+    /// second thread, during the writing).
     pub settling: Duration,
 }
 
@@ -794,15 +795,33 @@ impl Dispatcher {
         // The new rows and the levels they fire, in one transaction: kept together or not
         // at all (then the next tick finds them new again).
         let ids: Vec<EscalationId> = fired.iter().map(|(_, f)| f.escalation).collect();
-        let written = app.queue_and_record(
-            &rows,
-            &reminded,
-            fired
-                .into_iter()
-                .map(|(site, f)| (site, EventPayload::EscalationFired(f)))
-                .collect(),
-            now,
-        )?;
+        let entries = fired
+            .into_iter()
+            .map(|(site, f)| (site, EventPayload::EscalationFired(f)))
+            .collect();
+        // Written out, the evaluated routines are settled until their next change. They
+        // are settled on the thread that seals the fired levels, once sealed, while the
+        // rows and events are written (a core the write leaves mostly idle); should the
+        // write fail, they are marked for a whole evaluation at the next tick, which asks
+        // the outbox about every notice again.
+        let settled: Vec<RoutineId> = evaluated.iter().map(|e| e.routine.id).collect();
+        let settling = Mutex::new(Duration::ZERO);
+        let written = app.queue_and_record(&rows, &reminded, entries, now, || {
+            let began = Instant::now();
+            settle_all(routines, level_of, evaluated, now);
+            *settling.lock().unwrap_or_else(|e| e.into_inner()) = began.elapsed();
+        });
+        report.writing = started.elapsed().saturating_sub(report.evaluating);
+        report.settling = settling.into_inner().unwrap_or_else(|e| e.into_inner());
+        let written = match written {
+            Ok(written) => written,
+            Err(e) => {
+                for routine in settled {
+                    routines.entry(routine).or_default().dirty = true;
+                }
+                return Err(e);
+            }
+        };
         (report.queued, report.fired) = (written.queued, written.recorded);
         // The fired levels just recorded come right after what was read (nothing was
         // accepted in between): they are known, so the next tick need not read them back.
@@ -819,15 +838,7 @@ impl Dispatcher {
         app.metrics
             .notifications_queued
             .fetch_add(report.queued as u64, Ordering::Relaxed);
-        report.writing = started.elapsed().saturating_sub(report.evaluating);
         recorded.extend(ids);
-        // Written out: the evaluated routines are settled until their next change. (An
-        // error above leaves them as they were, so the next tick evaluates them again.)
-        for e in evaluated {
-            let id = e.routine.id;
-            let state = routines.entry(id).or_default();
-            state.settle(id, e.found, e.partial, now, level_of);
-        }
         report.notices_due = org
             .routines
             .iter()
@@ -835,10 +846,23 @@ impl Dispatcher {
             .map(|s| s.due)
             .sum();
         *evaluated_against = Some(Arc::clone(&org_state));
-        report.settling = started
-            .elapsed()
-            .saturating_sub(report.evaluating + report.writing);
         Ok(report)
+    }
+}
+
+/// Settles each routine of `evaluated` until its next change ([`RoutineState::settle`]).
+fn settle_all(
+    routines: &mut FxHashMap<RoutineId, RoutineState>,
+    level_of: &mut FxHashMap<EscalationId, RoutineId>,
+    evaluated: Vec<Evaluated<'_>>,
+    now: DateTime<Utc>,
+) {
+    for e in evaluated {
+        let id = e.routine.id;
+        routines
+            .entry(id)
+            .or_default()
+            .settle(id, e.found, e.partial, now, level_of);
     }
 }
 
