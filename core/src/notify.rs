@@ -372,31 +372,71 @@ pub fn routine_notices_where(
     }
 }
 
-/// The earliest instant after `now` it is worth waking up at.
+/// The earliest instant after `now` it is worth waking up at. Instants are kept as
+/// nanoseconds since the epoch: the engine weighs dozens of them per occurrence, and
+/// integer sums cost a fraction of chrono's checked arithmetic.
 struct Wake {
-    now: DateTime<Utc>,
-    next: Option<DateTime<Utc>>,
+    now: i128,
+    next: Option<i128>,
+    /// Representable time: instants out of it are skipped (chrono's checked sums fail).
+    first: i128,
+    last: i128,
+}
+
+/// Nanoseconds in a second.
+const NANOS: i128 = 1_000_000_000;
+
+/// `at` in nanoseconds since the epoch.
+fn nanos(at: DateTime<Utc>) -> i128 {
+    i128::from(at.timestamp()) * NANOS + i128::from(at.timestamp_subsec_nanos())
+}
+
+/// The instant `nanos` after the epoch, when representable.
+fn from_nanos(nanos: i128) -> Option<DateTime<Utc>> {
+    let secs = i64::try_from(nanos.div_euclid(NANOS)).ok()?;
+    let sub = u32::try_from(nanos.rem_euclid(NANOS)).ok()?;
+    DateTime::from_timestamp(secs, sub)
 }
 
 impl Wake {
-    fn at(&mut self, at: DateTime<Utc>) {
-        if at > self.now && self.next.is_none_or(|n| at < n) {
+    fn new(now: DateTime<Utc>) -> Wake {
+        Wake {
+            now: nanos(now),
+            next: None,
+            first: nanos(DateTime::<Utc>::MIN_UTC),
+            last: nanos(DateTime::<Utc>::MAX_UTC),
+        }
+    }
+
+    /// An instant, in nanoseconds.
+    fn at_nanos(&mut self, at: i128) {
+        if at > self.now && self.next.is_none_or(|n| at < n) && at <= self.last {
             self.next = Some(at);
         }
     }
 
+    fn at(&mut self, at: DateTime<Utc>) {
+        self.at_nanos(nanos(at));
+    }
+
     /// A threshold the engine compares `now` with: the result may change at `at` (`<`,
     /// `>=`) or right after it (`<=`, `>`), and a bound one second off (`now + 1 s`).
-    fn around(&mut self, at: DateTime<Utc>) {
-        for shift in [
-            Duration::seconds(-1),
-            Duration::zero(),
-            Duration::nanoseconds(1),
-        ] {
-            if let Some(t) = at.checked_add_signed(shift) {
-                self.at(t);
-            }
+    fn around_nanos(&mut self, at: i128) {
+        if !(self.first..=self.last).contains(&at) {
+            return;
         }
+        for shift in [-NANOS, 0, 1] {
+            self.at_nanos(at + shift);
+        }
+    }
+
+    fn around(&mut self, at: DateTime<Utc>) {
+        self.around_nanos(nanos(at));
+    }
+
+    /// The earliest instant found.
+    fn next(&self) -> Option<DateTime<Utc>> {
+        self.next.and_then(from_nanos)
     }
 }
 
@@ -548,7 +588,7 @@ fn next_change(
     short_context: Option<DateTime<Utc>>,
 ) -> Changes {
     // Wake-ups not tied to one occurrence.
-    let mut shared = Wake { now, next: None };
+    let mut shared = Wake::new(now);
     let mut changes = Changes {
         next: None,
         shared: None,
@@ -569,11 +609,10 @@ fn next_change(
         shared.around(e.at);
     }
     for (occurrence, ids) in evaluated {
-        let mut own = Wake { now, next: None };
+        let mut own = Wake::new(now);
+        let due = nanos(occurrence.due);
         for &offset in &thresholds.offsets {
-            if let Some(at) = occurrence.due.checked_add_signed(Duration::seconds(offset)) {
-                own.around(at);
-            }
+            own.around_nanos(due + i128::from(offset) * NANOS);
         }
         // In the escalations' look-back exactly when its level ids were derived.
         for (spec, id) in routine.escalation.iter().zip(&ids) {
@@ -596,7 +635,7 @@ fn next_change(
         changes.occurrences.push(OccurrenceChange {
             occurrence: occurrence.id,
             due_at: occurrence.due,
-            next: own.next,
+            next: own.next(),
             escalations: ids,
         });
     }
@@ -609,12 +648,12 @@ fn next_change(
             shared.around(at);
         }
     }
-    changes.shared = shared.next;
+    changes.shared = shared.next();
     changes.next = changes
         .occurrences
         .iter()
         .filter_map(|c| c.next)
-        .chain(shared.next)
+        .chain(shared.next())
         .min();
     changes
 }

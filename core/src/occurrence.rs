@@ -22,9 +22,10 @@ use crate::model::{
 
 /// How far [`occurrences_before`] looks back at most (two years).
 pub(crate) const MAX_LOOKBACK_DAYS: i64 = 731;
-/// First look-back span of [`occurrences_before`]; doubled until enough are found (the
-/// answer does not depend on it; a short first span keeps frequent cadences cheap).
-const FIRST_LOOKBACK_DAYS: i64 = 1;
+/// First look-back span of [`occurrences_before`], in minutes; doubled until enough are
+/// found (the answer does not depend on it; a short first span keeps frequent cadences
+/// cheap: a repeat-failure scan asks for a few occurrences at every evaluation).
+const FIRST_LOOKBACK_MIN: i64 = 6 * 60;
 
 /// One due instance of a routine, with its window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -457,13 +458,14 @@ pub(crate) fn occurrences_before_in(
     if count == 0 {
         return Ok(Vec::new());
     }
-    let mut days = FIRST_LOOKBACK_DAYS;
+    let most = MAX_LOOKBACK_DAYS * 24 * 60;
+    let mut minutes = FIRST_LOOKBACK_MIN;
     loop {
         let from = before
-            .checked_sub_signed(Duration::days(days))
+            .checked_sub_signed(Duration::minutes(minutes))
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
         let mut found = due_times_in(routine, site, events, from, before, now)?;
-        if found.len() >= count || days >= MAX_LOOKBACK_DAYS {
+        if found.len() >= count || minutes >= most {
             // Only the kept ones become occurrences (each id is a SHA-1).
             let skip = found.len().saturating_sub(count);
             found.drain(..skip);
@@ -472,7 +474,7 @@ pub(crate) fn occurrences_before_in(
                 .map(|due| Occurrence::new(routine, due))
                 .collect());
         }
-        days = (days * 2).min(MAX_LOOKBACK_DAYS);
+        minutes = (minutes * 2).min(most);
     }
 }
 
