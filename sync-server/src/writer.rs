@@ -629,6 +629,14 @@ kind = "check"
         ) -> Result<crate::storage::PullPage, StorageError> {
             self.inner.pull(sites, exclude, after, limit, visit)
         }
+        fn pull_everything(
+            &self,
+            after: u64,
+            limit: usize,
+            visit: &mut dyn FnMut(crate::storage::StoredEvent<'_>),
+        ) -> Result<crate::storage::PullPage, StorageError> {
+            self.inner.pull_everything(after, limit, visit)
+        }
         fn history(
             &self,
             sites: Option<&[proofline_core::model::SiteId]>,

@@ -42,8 +42,8 @@ use chrono::{DateTime, Utc};
 use proofline_core::attention::check_title;
 use proofline_core::ids::uuid_v5;
 use proofline_core::model::{
-    Acknowledgement, Completion, DeviceId, EscalationFired, EscalationId, Excuse, OccurrenceId,
-    Org, PersonId, Routine, RoutineId, SiteId,
+    Acknowledgement, Completion, EscalationFired, EscalationId, Excuse, OccurrenceId, Org,
+    PersonId, Routine, RoutineId, SiteId,
 };
 use proofline_core::notify::{
     ALERT_HORIZON_MIN, Notice, NoticeKey, NoticeKind, RoutineEvents, RoutineNotices,
@@ -646,20 +646,19 @@ impl Dispatcher {
         }
         let org_state = app.org();
         let org = org_state.org();
-        let sites: Vec<_> = org.sites.iter().map(|s| s.id).collect();
         loop {
             let mut decoded = Vec::new();
             let mut bad = None;
-            let page = app.storage.pull(
-                &sites,
-                DeviceId(Uuid::nil()),
-                recent.cursor,
-                CATCH_UP_PAGE,
-                &mut |stored| match serde_json::from_str::<Event>(stored.json) {
-                    Ok(event) => decoded.push(event.payload),
-                    Err(e) => bad = Some((stored.server_seq, e)),
-                },
-            )?;
+            // Every site's events (those of sites the org does not name file under no
+            // routine evaluated), along the table's key.
+            let page =
+                app.storage
+                    .pull_everything(recent.cursor, CATCH_UP_PAGE, &mut |stored| {
+                        match serde_json::from_str::<Event>(stored.json) {
+                            Ok(event) => decoded.push(event.payload),
+                            Err(e) => bad = Some((stored.server_seq, e)),
+                        }
+                    })?;
             if let Some((seq, e)) = bad {
                 return Err(StorageError::corrupt(
                     "event",
@@ -1053,7 +1052,7 @@ fn gather_unworded(org: &Org, routine: &Routine, rounds: Vec<NoticeKey>, into: &
     let Some(site) = org.site(routine.site) else {
         return;
     };
-    let title = check_title(routine, site);
+    let title: Arc<str> = Arc::from(check_title(routine, site));
     for key in rounds {
         into.add(Round {
             key,

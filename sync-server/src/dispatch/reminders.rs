@@ -11,6 +11,8 @@
 //! round told. A round due at or before a person's mark is not told again, after a second
 //! tick or a restart alike; the marks are written in the tick's transaction, with the rows.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use proofline_core::attention::duration_text;
 use proofline_core::ids::uuid_v5;
@@ -70,8 +72,9 @@ pub(super) struct Round {
     pub(super) site: SiteId,
     /// The routine.
     pub(super) routine: RoutineId,
-    /// The check's title ("Fridge temperatures (Harbor Kitchen)", as the notice's).
-    pub(super) title: String,
+    /// The check's title ("Fridge temperatures (Harbor Kitchen)", as the notice's; shared
+    /// by a routine's rounds).
+    pub(super) title: Arc<str>,
     /// The engine's notice, when worded.
     pub(super) notice: Option<Notice>,
 }
@@ -88,7 +91,7 @@ impl Round {
             },
             site: notice.site,
             routine: notice.routine,
-            title: notice.title.clone(),
+            title: Arc::from(notice.title.as_str()),
             notice: Some(notice),
         }
     }

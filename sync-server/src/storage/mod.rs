@@ -491,6 +491,16 @@ pub trait Storage: NotificationStore + Send + Sync {
         visit: &mut dyn FnMut(StoredEvent<'_>),
     ) -> Result<PullPage, StorageError>;
 
+    /// Every accepted event after `after`, whatever its site or device, in server order, at
+    /// most `limit`, each handed to `visit` as stored: the server's own view (its
+    /// dispatcher catches up with it), read along the table's key.
+    fn pull_everything(
+        &self,
+        after: u64,
+        limit: usize,
+        visit: &mut dyn FnMut(StoredEvent<'_>),
+    ) -> Result<PullPage, StorageError>;
+
     /// The completions, excuses and acknowledgements accepted at `sites` (every site when
     /// `None`).
     fn history(&self, sites: Option<&[SiteId]>) -> Result<History, StorageError>;

@@ -425,13 +425,12 @@ impl Storage for SqliteStorage {
         limit: usize,
         visit: &mut dyn FnMut(StoredEvent<'_>),
     ) -> Result<PullPage, StorageError> {
-        let mut page = PullPage {
-            count: 0,
-            last: None,
-            more: false,
-        };
         if sites.is_empty() || limit == 0 {
-            return Ok(page);
+            return Ok(PullPage {
+                count: 0,
+                last: None,
+                more: false,
+            });
         }
         let after = i64::try_from(after).unwrap_or(i64::MAX);
         let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
@@ -464,40 +463,45 @@ impl Storage for SqliteStorage {
                 before.into(),
             ];
             values.extend(sites.iter().map(|s| s.to_string().into()));
-            let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
-            while let Some(row) = rows.next()? {
-                if page.count == limit {
-                    page.more = true;
-                    break;
-                }
-                let server_seq = to_u64("server_seq", row.get::<_, i64>(0)?)?;
-                let json = row
-                    .get_ref(1)?
-                    .as_str()
-                    .map_err(|e| StorageError::corrupt("event", e))?;
-                // Written by `ingest` from a checked event; a cheap guard against a row
-                // that is not an object at all.
-                if !(json.starts_with('{') && json.ends_with('}')) {
-                    return Err(StorageError::corrupt(
-                        "event",
-                        format!("server_seq {server_seq} is not a JSON object"),
-                    ));
-                }
-                let received_at = row
-                    .get_ref(2)?
-                    .as_str()
-                    .map_err(|e| StorageError::corrupt("received_at", e))?;
-                let clock_skew_ms = row.get::<_, Option<i64>>(3)?;
-                visit(StoredEvent {
-                    server_seq,
-                    json,
-                    received_at,
-                    clock_skew_ms,
-                });
-                page.count += 1;
-                page.last = Some(server_seq);
-            }
-            Ok(page)
+            let rows = stmt.query(rusqlite::params_from_iter(values))?;
+            read_page(rows, limit, visit)
+        })
+    }
+
+    fn pull_everything(
+        &self,
+        after: u64,
+        limit: usize,
+        visit: &mut dyn FnMut(StoredEvent<'_>),
+    ) -> Result<PullPage, StorageError> {
+        if limit == 0 {
+            return Ok(PullPage {
+                count: 0,
+                last: None,
+                more: false,
+            });
+        }
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+        self.read(|conn| {
+            // As `pull`: the snapshot first, then the bound of what is durable.
+            let tx = conn.unchecked_transaction()?;
+            tx.query_row(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM events LIMIT 1)",
+                [],
+                |_| Ok(()),
+            )?;
+            let before = self
+                .unsynced()
+                .pull_bound()
+                .map_or(i64::MAX, |seq| i64::try_from(seq).unwrap_or(i64::MAX));
+            let mut stmt = tx.prepare_cached(
+                "SELECT server_seq, event, received_at, clock_skew_ms FROM events
+                  WHERE server_seq > ?1 AND server_seq < ?2
+                  ORDER BY server_seq LIMIT ?3",
+            )?;
+            let rows = stmt.query(params![after, before, fetch])?;
+            read_page(rows, limit, visit)
         })
     }
 
@@ -945,6 +949,53 @@ fn ingest_in(
     Ok(outcomes)
 }
 
+/// Hands the first `limit` of `rows` (server_seq, event, received_at, clock_skew_ms) to
+/// `visit`; the page says whether there were more.
+fn read_page(
+    mut rows: rusqlite::Rows<'_>,
+    limit: usize,
+    visit: &mut dyn FnMut(StoredEvent<'_>),
+) -> Result<PullPage, StorageError> {
+    let mut page = PullPage {
+        count: 0,
+        last: None,
+        more: false,
+    };
+    while let Some(row) = rows.next()? {
+        if page.count == limit {
+            page.more = true;
+            break;
+        }
+        let server_seq = to_u64("server_seq", row.get::<_, i64>(0)?)?;
+        let json = row
+            .get_ref(1)?
+            .as_str()
+            .map_err(|e| StorageError::corrupt("event", e))?;
+        // Written by `ingest` from a checked event; a cheap guard against a row that is
+        // not an object at all.
+        if !(json.starts_with('{') && json.ends_with('}')) {
+            return Err(StorageError::corrupt(
+                "event",
+                format!("server_seq {server_seq} is not a JSON object"),
+            ));
+        }
+        let received_at = row
+            .get_ref(2)?
+            .as_str()
+            .map_err(|e| StorageError::corrupt("received_at", e))?;
+        let clock_skew_ms = row.get::<_, Option<i64>>(3)?;
+        visit(StoredEvent {
+            server_seq,
+            json,
+            received_at,
+            clock_skew_ms,
+        });
+        page.count += 1;
+        page.last = Some(server_seq);
+    }
+    Ok(page)
+}
+
 /// Every definition in server order; its `WHERE` matches the partial index
 /// `events_definitions` word for word, so work events cost that index nothing.
 const DEFINITIONS_QUERY: &str = "SELECT event FROM events
@@ -1342,15 +1393,35 @@ mod tests {
                 .expect("commit");
             assert!(committed);
         };
+        // The server's own view (every site, read along the key) in pages of `limit`.
+        let everything = |limit| {
+            let (mut ids, mut after) = (Vec::new(), 0);
+            loop {
+                let page = storage
+                    .pull_everything(after, limit, &mut |e| {
+                        let event: Event = serde_json::from_str(e.json).expect("event");
+                        ids.push(event.id.0.as_u128());
+                    })
+                    .expect("pull everything");
+                after = page.last.unwrap_or(after);
+                if !page.more {
+                    return ids;
+                }
+            }
+        };
         record(a, &chain(a, &[701, 702]));
         assert_eq!(pulled_ids(&storage), Vec::<u128>::new(), "not yet durable");
+        assert_eq!(everything(1), Vec::<u128>::new(), "not yet durable");
         storage.sync_commits().expect("sync");
         assert_eq!(pulled_ids(&storage), [701, 702]);
         // A second group waits for its own sync; the first stays visible.
         record(b, &chain(b, &[801]));
         assert_eq!(pulled_ids(&storage), [701, 702]);
+        assert_eq!(everything(1), [701, 702]);
         storage.sync_commits().expect("sync");
         assert_eq!(pulled_ids(&storage), [701, 702, 801]);
+        assert_eq!(everything(1), [701, 702, 801]);
+        assert_eq!(everything(2), [701, 702, 801]);
         // Nothing waiting: a sync is free, and every other write stays synchronous=FULL.
         storage.sync_commits().expect("sync again");
         let level: i64 = storage
