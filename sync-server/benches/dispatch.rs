@@ -71,8 +71,16 @@
 //! day): the quarter-hour tick 200–241 ms in one run (~105–130 ms evaluating, ~75–100 ms
 //! writing, ~15 ms settling) and 211 ms (174–244 ms) in scripts/bench, both in an hour in
 //! which the photo pipeline ran 1.7× slower than its best; 171–212 ms under `perf` in a
-//! faster one. Each quarter-hour line prints the tick's phases; the timed quarter hours
-//! are [`QUARTER_PAUSE`] apart.
+//! faster one. Since the ~12,500 rounds that end in digests are not worded (a person's
+//! single round is, by evaluating its occurrence again), a level known at its
+//! occurrence's last evaluation is not looked up in the fired and webhook sets, notice ids
+//! are derived only when asked and level ids once, the routines are settled on the
+//! sealing thread during the write, and the catch-up reads along the events table's key
+//! instead of naming 1,000 sites (2026-12-01, same day; the machine's speed moved
+//! ~1.5× within minutes, the write's fsync with it): evaluating ~70–90 ms (was ~105–130),
+//! the quarter-hour tick 156–210 ms in a quiet stretch, 205–345 ms in a busy one; the
+//! steady tick ~0.05 ms. Each quarter-hour line prints the tick's phases; the timed
+//! quarter hours are [`QUARTER_PAUSE`] apart.
 
 mod common;
 

@@ -363,7 +363,7 @@ pub struct StoredEvent<'a> {
 }
 
 /// What a pull found besides the events it handed to its visitor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PullPage {
     /// Events handed over.
     pub count: usize,

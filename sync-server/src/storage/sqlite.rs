@@ -163,6 +163,38 @@ impl Drop for Checkpointer {
 }
 
 impl SqliteStorage {
+    /// Reads a page of at most `limit` events after `after` that are durable: `page` gets
+    /// the read transaction, `after`, the bound below which events are synced (a group
+    /// registered after the bound was read committed after the snapshot, so this read
+    /// cannot see it) and how many rows to fetch (`limit + 1`, to tell whether there are
+    /// more).
+    fn read_durable(
+        &self,
+        after: u64,
+        limit: usize,
+        page: impl FnOnce(&rusqlite::Transaction<'_>, i64, i64, i64) -> Result<PullPage, StorageError>,
+    ) -> Result<PullPage, StorageError> {
+        if limit == 0 {
+            return Ok(PullPage::default());
+        }
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+        self.read(|conn| {
+            // The read snapshot first, then the bound.
+            let tx = conn.unchecked_transaction()?;
+            tx.query_row(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM events LIMIT 1)",
+                [],
+                |_| Ok(()),
+            )?;
+            let before = self
+                .unsynced()
+                .pull_bound()
+                .map_or(i64::MAX, |seq| i64::try_from(seq).unwrap_or(i64::MAX));
+            page(&tx, after, before, fetch)
+        })
+    }
+
     /// Opens (creating and migrating as needed) `server.db` in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<SqliteStorage, StorageError> {
         let path = data_dir.join(DATABASE_FILE);
@@ -425,28 +457,10 @@ impl Storage for SqliteStorage {
         limit: usize,
         visit: &mut dyn FnMut(StoredEvent<'_>),
     ) -> Result<PullPage, StorageError> {
-        if sites.is_empty() || limit == 0 {
-            return Ok(PullPage {
-                count: 0,
-                last: None,
-                more: false,
-            });
+        if sites.is_empty() {
+            return Ok(PullPage::default());
         }
-        let after = i64::try_from(after).unwrap_or(i64::MAX);
-        let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
-        self.read(|conn| {
-            // The read snapshot first, then the bound: a group registered after the bound
-            // was read committed after the snapshot, so this pull cannot see it.
-            let tx = conn.unchecked_transaction()?;
-            tx.query_row(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM events LIMIT 1)",
-                [],
-                |_| Ok(()),
-            )?;
-            let before = self
-                .unsynced()
-                .pull_bound()
-                .map_or(i64::MAX, |seq| i64::try_from(seq).unwrap_or(i64::MAX));
+        self.read_durable(after, limit, |tx, after, before, fetch| {
             let marks: Vec<String> = (5..5 + sites.len()).map(|n| format!("?{n}")).collect();
             let marks = marks.join(", ");
             let sql = format!(
@@ -474,27 +488,7 @@ impl Storage for SqliteStorage {
         limit: usize,
         visit: &mut dyn FnMut(StoredEvent<'_>),
     ) -> Result<PullPage, StorageError> {
-        if limit == 0 {
-            return Ok(PullPage {
-                count: 0,
-                last: None,
-                more: false,
-            });
-        }
-        let after = i64::try_from(after).unwrap_or(i64::MAX);
-        let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
-        self.read(|conn| {
-            // As `pull`: the snapshot first, then the bound of what is durable.
-            let tx = conn.unchecked_transaction()?;
-            tx.query_row(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM events LIMIT 1)",
-                [],
-                |_| Ok(()),
-            )?;
-            let before = self
-                .unsynced()
-                .pull_bound()
-                .map_or(i64::MAX, |seq| i64::try_from(seq).unwrap_or(i64::MAX));
+        self.read_durable(after, limit, |tx, after, before, fetch| {
             let mut stmt = tx.prepare_cached(
                 "SELECT server_seq, event, received_at, clock_skew_ms FROM events
                   WHERE server_seq > ?1 AND server_seq < ?2
@@ -956,11 +950,7 @@ fn read_page(
     limit: usize,
     visit: &mut dyn FnMut(StoredEvent<'_>),
 ) -> Result<PullPage, StorageError> {
-    let mut page = PullPage {
-        count: 0,
-        last: None,
-        more: false,
-    };
+    let mut page = PullPage::default();
     while let Some(row) = rows.next()? {
         if page.count == limit {
             page.more = true;
