@@ -212,8 +212,12 @@ impl AppState {
             });
             let mut sealed = || match sealed_events.recv() {
                 Ok(events) => events.map_err(StorageError::from),
-                // The sealing thread panicked: the scope's end reports it.
-                Err(_) => Ok(Vec::new()),
+                // The sealing thread panicked: nothing is written (the transaction rolls
+                // back on the error) and the scope's end reports the panic.
+                Err(_) => Err(StorageError::Io {
+                    what: "sealing the fired escalation levels".into(),
+                    source: std::io::Error::other("the sealing thread stopped"),
+                }),
             };
             self.storage.enqueue_and_ingest(
                 rows,
