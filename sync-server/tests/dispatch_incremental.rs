@@ -703,42 +703,45 @@ renotify_every = "20m"
         )
     });
     let org = parse_routines_file("org.toml", &ONE_CHECK).expect("org");
-    let mut server = Server::importing(&ONE_CHECK, DispatchSettings::default().parallel_from);
-    server.token(1, "sam-phone", true);
-    // 09:00 New York is 14:00 UTC; level 2 fires at 14:15, rounds every 20 minutes.
-    let mut now = at("2026-03-07T14:01:00Z");
-    let mut told = Vec::new();
-    for step in 0..36 {
-        if step == 18 {
-            server.restart();
-        }
-        let before = server.running().notifications(None).expect("outbox").len();
-        server.tick(now);
-        let rows = server.running().notifications(None).expect("outbox");
-        for row in &rows[..rows.len() - before] {
-            let round =
-                matches!(row.notice.kind, NoticeKind::Escalation { round, .. } if round > 0);
-            if matches!(row.target, Target::Push { .. }) && round {
-                // Nothing is ever done: the engine's notices follow from the org alone.
-                let listed = notices(&org, &Default::default(), None, now);
-                assert!(
-                    listed.contains(&row.notice),
-                    "the engine's words at {now}: {:#?}",
-                    row.notice
-                );
-                assert!(
-                    row.notice.body.contains("escalated to you at"),
-                    "{}",
-                    row.notice.body
-                );
-                told.push(row.notice.due_at);
+    // Worded on the tick's thread, and (from one routine on) on several.
+    for parallel_from in [DispatchSettings::default().parallel_from, 1] {
+        let mut server = Server::importing(&ONE_CHECK, parallel_from);
+        server.token(1, "sam-phone", true);
+        // 09:00 New York is 14:00 UTC; level 2 fires at 14:15, rounds every 20 minutes.
+        let mut now = at("2026-03-07T14:01:00Z");
+        let mut told = Vec::new();
+        for step in 0..36 {
+            if step == 18 {
+                server.restart();
             }
+            let before = server.running().notifications(None).expect("outbox").len();
+            server.tick(now);
+            let rows = server.running().notifications(None).expect("outbox");
+            for row in &rows[..rows.len() - before] {
+                let round =
+                    matches!(row.notice.kind, NoticeKind::Escalation { round, .. } if round > 0);
+                if matches!(row.target, Target::Push { .. }) && round {
+                    // Nothing is ever done: the engine's notices follow from the org alone.
+                    let listed = notices(&org, &Default::default(), None, now);
+                    assert!(
+                        listed.contains(&row.notice),
+                        "the engine's words at {now}: {:#?}",
+                        row.notice
+                    );
+                    assert!(
+                        row.notice.body.contains("escalated to you at"),
+                        "{}",
+                        row.notice.body
+                    );
+                    told.push(row.notice.due_at);
+                }
+            }
+            now += Duration::minutes(5);
         }
-        now += Duration::minutes(5);
+        // 14:35, 14:55, … 16:55: every round once, in order.
+        let expected: Vec<_> = (0..8)
+            .map(|k| at("2026-03-07T14:35:00Z") + Duration::minutes(20 * k))
+            .collect();
+        assert_eq!(told, expected, "parallel from {parallel_from}");
     }
-    // 14:35, 14:55, … 16:55: every round once, in order.
-    let expected: Vec<_> = (0..8)
-        .map(|k| at("2026-03-07T14:35:00Z") + Duration::minutes(20 * k))
-        .collect();
-    assert_eq!(told, expected);
 }

@@ -781,7 +781,7 @@ impl Dispatcher {
         for e in &mut evaluated {
             gather_unworded(org, e.routine, std::mem::take(&mut e.rounds), &mut rounds);
         }
-        for notice in known.word_singles(org, &rounds, now) {
+        for notice in known.word_singles(org, &rounds, now, self.parallel_from) {
             rounds.word(notice);
         }
         let mut reminded = Vec::new();
@@ -942,10 +942,8 @@ impl Known<'_> {
             .collect()
     }
 
-    /// [`Known::evaluate`] on `threads` threads (this one and `threads - 1` more), each
-    /// taking the next [`EVALUATION_PIECE`] routines of the plan as it finishes the last
-    /// (routines differ in work: a re-notifying one has dozens of occurrences to word), the
-    /// answers put back in plan order.
+    /// [`Known::evaluate`] on `threads` threads ([`in_pieces`]; routines differ in work: a
+    /// re-notifying one has dozens of occurrences to word), the answers in plan order.
     fn evaluate_in_parallel<'r>(
         &self,
         org: &Org,
@@ -953,31 +951,7 @@ impl Known<'_> {
         now: DateTime<Utc>,
         threads: usize,
     ) -> Vec<Evaluated<'r>> {
-        let pieces: Vec<_> = plan.chunks(EVALUATION_PIECE).collect();
-        let next = AtomicUsize::new(0);
-        let work = || {
-            let mut done = Vec::new();
-            loop {
-                let at = next.fetch_add(1, Ordering::Relaxed);
-                let Some(piece) = pieces.get(at) else {
-                    return done;
-                };
-                done.push((at, self.evaluate(org, piece, now)));
-            }
-        };
-        let mut done = std::thread::scope(|scope| {
-            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-            let mut done = work();
-            for helper in helpers {
-                match helper.join() {
-                    Ok(part) => done.extend(part),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-            done
-        });
-        done.sort_unstable_by_key(|(at, _)| *at);
-        done.into_iter().flat_map(|(_, part)| part).collect()
+        in_pieces(plan, threads, |piece| self.evaluate(org, piece, now))
     }
 
     /// What the tick does with the due notice `key` of a routine in `state` (evaluated in
@@ -1018,33 +992,92 @@ impl Known<'_> {
 
     /// The words of the rounds of `rounds` that are their person's only one (told as they
     /// are: see `reminders`): their routines evaluated again, for those occurrences and
-    /// notices alone. A person with a single round is worded once; most rounds at a busy
-    /// tick end in a digest, which reads no round's sentence.
-    fn word_singles(&self, org: &Org, rounds: &Gathered, now: DateTime<Utc>) -> Vec<Notice> {
+    /// notices alone, on several threads when there are at least `parallel_from` of them.
+    /// A person with a single round is worded once; most rounds at a busy tick end in a
+    /// digest, which reads no round's sentence.
+    fn word_singles(
+        &self,
+        org: &Org,
+        rounds: &Gathered,
+        now: DateTime<Utc>,
+        parallel_from: usize,
+    ) -> Vec<Notice> {
         let mut of_routine: FxHashMap<RoutineId, Vec<NoticeKey>> = FxHashMap::default();
         for (routine, key) in rounds.unworded_singles() {
             of_routine.entry(routine).or_default().push(key);
         }
-        let empty = RoutineState::default();
-        let mut worded = Vec::new();
-        for (id, keys) in of_routine {
-            let Some(routine) = org.routine(id) else {
-                continue;
-            };
-            let state = self.routines.get(&id).unwrap_or(&empty);
-            let settled = |o: OccurrenceId| !keys.iter().any(|k| k.occurrence == Some(o));
-            let found = routine_notices_where(
-                org,
-                routine,
-                state.events(self.acks),
-                now,
-                &settled,
-                &mut |key| keys.contains(key),
-            );
-            worded.extend(found.notices);
-        }
-        worded
+        let of_routine: Vec<(RoutineId, Vec<NoticeKey>)> = of_routine.into_iter().collect();
+        let threads = evaluation_threads(of_routine.len(), parallel_from);
+        in_pieces(&of_routine, threads, |piece| {
+            piece
+                .iter()
+                .flat_map(|(id, keys)| self.word(org, *id, keys, now))
+                .collect()
+        })
     }
+
+    /// The notices `keys` of `routine` (the occurrences they name evaluated again).
+    fn word(
+        &self,
+        org: &Org,
+        routine: RoutineId,
+        keys: &[NoticeKey],
+        now: DateTime<Utc>,
+    ) -> Vec<Notice> {
+        let Some(routine) = org.routine(routine) else {
+            return Vec::new();
+        };
+        let empty = RoutineState::default();
+        let state = self.routines.get(&routine.id).unwrap_or(&empty);
+        let settled = |o: OccurrenceId| !keys.iter().any(|k| k.occurrence == Some(o));
+        routine_notices_where(
+            org,
+            routine,
+            state.events(self.acks),
+            now,
+            &settled,
+            &mut |key| keys.contains(key),
+        )
+        .notices
+    }
+}
+
+/// `each` applied to `items` on `threads` threads (this one and `threads - 1` more; on
+/// this one alone when `threads` ≤ 1), each taking the next [`EVALUATION_PIECE`] items as
+/// it finishes the last, the answers put back in item order.
+fn in_pieces<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    each: impl Fn(&[T]) -> Vec<R> + Sync,
+) -> Vec<R> {
+    if threads <= 1 {
+        return each(items);
+    }
+    let pieces: Vec<_> = items.chunks(EVALUATION_PIECE).collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let at = next.fetch_add(1, Ordering::Relaxed);
+            let Some(piece) = pieces.get(at) else {
+                return done;
+            };
+            done.push((at, each(piece)));
+        }
+    };
+    let mut done = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut done = work();
+        for helper in helpers {
+            match helper.join() {
+                Ok(part) => done.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        done
+    });
+    done.sort_unstable_by_key(|(at, _)| *at);
+    done.into_iter().flat_map(|(_, part)| part).collect()
 }
 
 /// The unworded `rounds` of `routine`, gathered with their check's title.
