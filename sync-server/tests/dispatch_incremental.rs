@@ -672,34 +672,22 @@ fn a_single_round_is_told_in_the_engines_words() {
     use proofline_core::notify::{NoticeKind, notices};
     use proofline_server::storage::notifications::Target;
 
-    // ORG's sites and people, and one check a day from today on: one occurrence waiting.
+    // ORG's sites, people and fridge check, but once a day from today on: one occurrence
+    // waiting.
     static ONE_CHECK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        let sites_and_people = &ORG[..ORG.find("[[routines]]").expect("routines")];
-        format!(
-            r#"{sites_and_people}
-[[routines]]
-key = "walk-in"
-site = "harbor"
-title = "Walk-in temperatures"
-owner = "maria"
-rrule = "FREQ=DAILY;BYHOUR=9;BYMINUTE=0"
-start = "2026-03-07T09:00"
-window = {{ opens_before = "30m", grace = "15m", closes_after = "2h" }}
-
-[[routines.steps]]
-key = "done"
-title = "Checked"
-kind = "check"
-
-[[routines.escalation]]
-after = "0m"
-notify = ["assignee"]
-
-[[routines.escalation]]
-after = "15m"
-notify = ["role:supervisor"]
-renotify_every = "20m"
-"#
+        let second = ORG
+            .match_indices("[[routines]]")
+            .nth(1)
+            .expect("two routines")
+            .0;
+        let every_two_hours = "rrule = \"FREQ=HOURLY;INTERVAL=2\"\nstart = \"2026-01-01T06:00\"";
+        assert!(
+            ORG[..second].contains(every_two_hours),
+            "the fridge check's cadence"
+        );
+        ORG[..second].replace(
+            every_two_hours,
+            "rrule = \"FREQ=DAILY;BYHOUR=6;BYMINUTE=0\"\nstart = \"2026-03-07T06:00\"",
         )
     });
     let org = parse_routines_file("org.toml", &ONE_CHECK).expect("org");
@@ -707,8 +695,8 @@ renotify_every = "20m"
     for parallel_from in [DispatchSettings::default().parallel_from, 1] {
         let mut server = Server::importing(&ONE_CHECK, parallel_from);
         server.token(1, "sam-phone", true);
-        // 09:00 New York is 14:00 UTC; level 2 fires at 14:15, rounds every 20 minutes.
-        let mut now = at("2026-03-07T14:01:00Z");
+        // 06:00 New York is 11:00 UTC; level 2 fires at 11:15, rounds every 20 minutes.
+        let mut now = at("2026-03-07T11:01:00Z");
         let mut told = Vec::new();
         for step in 0..36 {
             if step == 18 {
@@ -738,9 +726,9 @@ renotify_every = "20m"
             }
             now += Duration::minutes(5);
         }
-        // 14:35, 14:55, … 16:55: every round once, in order.
+        // 11:35, 11:55, … 13:55: every round once, in order.
         let expected: Vec<_> = (0..8)
-            .map(|k| at("2026-03-07T14:35:00Z") + Duration::minutes(20 * k))
+            .map(|k| at("2026-03-07T11:35:00Z") + Duration::minutes(20 * k))
             .collect();
         assert_eq!(told, expected, "parallel from {parallel_from}");
     }
